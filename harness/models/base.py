@@ -1,0 +1,96 @@
+"""The one interface every model client implements, and the records that cross it.
+
+The runner only ever sees `ModelRequest` in and `Completion` out. A client never raises for an
+API failure: retries happen inside the client and the final failure is *recorded* on the
+Completion (`error_kind`), because a run of thousands of attempts must not die on one 503, and
+because API failures and timeouts are reported separately in the run summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+ErrorKind = Literal["api_error", "timeout"]
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """Everything needed to ask a model once; API-neutral so both clients accept it.
+
+    `task_id` is not sent in the body: it travels as the `X-Harness-Task` HTTP header, which real
+    APIs ignore and the mock server uses to pick the right scripted answer.
+    `reasoning_summary` only matters for the Responses API ("auto" asks for a summary of the
+    hidden reasoning; set None for organisations that are not allowed to request summaries).
+    """
+
+    messages: list[dict[str, str]]
+    model: str
+    reasoning_effort: str | None = None
+    verbosity: str | None = None
+    max_output_tokens: int | None = None
+    tool_choice: str | None = None
+    enable_code_interpreter: bool = False
+    task_id: str | None = None
+    temperature: float | None = None
+    reasoning_summary: str | None = "auto"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts as billed. `completion_tokens` INCLUDES `reasoning_tokens` (as both OpenAI
+    APIs report it); `cached_tokens` is the part of `prompt_tokens` served from the prompt cache."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One model answer, or the record of why there is none.
+
+    `finish_reason` is normalised across APIs: "stop", "length" (max output tokens hit),
+    "content_filter", "tool_calls", "incomplete" (other incompleteness) or None on error.
+    `attempts_made` counts HTTP calls including the successful one (1 = no retry needed).
+    """
+
+    text: str = ""
+    reasoning_text: str = ""
+    model: str = ""
+    response_id: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    finish_reason: str | None = None
+    max_tokens_hit: bool = False
+    duration_ms: float = 0.0
+    attempts_made: int = 0
+    error_kind: ErrorKind | None = None
+    error_detail: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error_kind is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@runtime_checkable
+class ModelClient(Protocol):
+    """What the runner needs from a model backend."""
+
+    async def complete(self, request: ModelRequest) -> Completion:
+        """Ask once (with internal retries); never raises for API failures."""
+        ...
+
+    def request_body(self, request: ModelRequest) -> dict[str, Any]:
+        """The exact JSON body `complete` would send; needs no key (used by --dry-run)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release HTTP connections (call once, on the loop that ran `complete`)."""
+        ...

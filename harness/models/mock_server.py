@@ -1,0 +1,466 @@
+"""An OpenAI-compatible HTTP server with scripted answers, for CI, demos and tests.
+
+It speaks `POST /v1/responses`, `POST /v1/chat/completions` and `GET /v1/models` closely enough
+that the official SDK works unchanged, so the REAL client code path (serialisation, headers,
+error classes, retries, timeouts) is what the tests exercise. Answers come from a policy (see
+`mock_policies`); token counts are whitespace-token counts, so usage is deterministic.
+
+Determinism: the randomness of each answer derives from seed + task key + a per-task counter of
+answers served, never from arrival order across tasks, so concurrent runs give the same answers
+per task. Fault decisions use a separate per-task counter of requests, so answers do not change
+when faults are switched on: a retried request gets the answer the failed one would have had.
+
+Fault injection (`fail_rate`): a seeded share of requests is answered with 429 (+ `Retry-After`),
+500, or a stall of `slow_s` seconds (beyond the client's timeout) before a normal answer.
+`fault_script` forces the faults of the first requests, in arrival order (for tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from harness.models.mock_policies import MockReply, Policy, TaskRef, identify, make_policy
+from harness.models.sdk import TASK_HEADER
+
+FAULT_KINDS: tuple[str, ...] = ("429", "500", "slow")
+REASONING_STYLES: tuple[str, ...] = ("reasoning_content", "reasoning", "think")
+MOCK_MODELS: tuple[str, ...] = ("mock", "mock-reasoner")
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int
+    cached_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+
+
+def count_tokens(text: str) -> int:
+    return len(text.split())
+
+
+def truncate_tokens(text: str, n: int) -> str:
+    """The first n whitespace tokens of `text`, keeping its original spacing."""
+    if n <= 0:
+        return ""
+    for i, m in enumerate(re.finditer(r"\S+", text)):
+        if i == n - 1:
+            return text[: m.end()]
+    return text
+
+
+def derived_rng(*parts: object) -> random.Random:
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def prompt_text(body: dict[str, Any]) -> str:
+    """All text the model would read, for either API's body shape."""
+    chunks: list[str] = []
+    if isinstance(body.get("instructions"), str):
+        chunks.append(body["instructions"])
+    items = body.get("messages") if "messages" in body else body.get("input")
+    if isinstance(items, str):
+        return "\n".join(chunks + [items])
+    for item in items or []:
+        content = item.get("content") if isinstance(item, dict) else None
+        if isinstance(content, str):
+            chunks.append(content)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    chunks.append(part["text"])
+    return "\n".join(chunks)
+
+
+class MockServer:
+    """A real HTTP server on a background thread. Use as a context manager or start()/stop().
+
+    `policy` is "oracle", "noisy", "arc", "replay:FILE" or a Policy object. `latency_s` delays
+    every answer (for concurrency demos). `reasoning_style` picks where chat answers put the
+    reasoning: the `reasoning_content` field, a `reasoning` field, or `<think>` in the content.
+    """
+
+    def __init__(
+        self,
+        policy: str | Policy = "oracle",
+        seed: int = 0,
+        fail_rate: float = 0.0,
+        slow_s: float = 30.0,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        retry_after: str = "0",
+        latency_s: float = 0.0,
+        fault_script: list[str] | None = None,
+        reasoning_style: str = "reasoning_content",
+    ) -> None:
+        if not 0.0 <= fail_rate <= 1.0:
+            raise ValueError(f"fail_rate must be within [0, 1], got {fail_rate}")
+        if reasoning_style not in REASONING_STYLES:
+            raise ValueError(f"reasoning_style must be one of {REASONING_STYLES}")
+        for fault in fault_script or []:
+            if fault not in FAULT_KINDS + ("ok",):
+                raise ValueError(f"unknown fault {fault!r}: use {FAULT_KINDS + ('ok',)}")
+        self.policy: Policy = make_policy(policy) if isinstance(policy, str) else policy
+        self.seed = seed
+        self.fail_rate = fail_rate
+        self.slow_s = slow_s
+        self.host = host
+        self.port = port
+        self.retry_after = retry_after
+        self.latency_s = latency_s
+        self.reasoning_style = reasoning_style
+        self._script = list(fault_script or [])
+        self._lock = threading.Lock()
+        self._requests: defaultdict[str, int] = defaultdict(int)
+        self._served: defaultdict[str, int] = defaultdict(int)
+        self._stopping = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.stats: defaultdict[str, int] = defaultdict(int)
+        self.log: list[dict[str, Any]] = []
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("mock server is not running")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def bind(self) -> ThreadingHTTPServer:
+        if self._httpd is None:
+            self._stopping.clear()
+            self._httpd = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
+            self._httpd.daemon_threads = True
+        return self._httpd
+
+    def start(self) -> str:
+        """Serve on a daemon thread; returns the base URL (`http://127.0.0.1:PORT/v1`)."""
+        httpd = self.bind()
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
+            self._thread.start()
+        return self.base_url
+
+    def serve_forever(self) -> None:
+        """Serve on the calling thread until `stop()` or KeyboardInterrupt (the CLI path)."""
+        httpd = self.bind()
+        try:
+            httpd.serve_forever(poll_interval=0.2)
+        finally:
+            self._stopping.set()
+            httpd.server_close()
+            self._httpd = None
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes stalled handlers
+        if self._httpd is not None:
+            if self._thread is not None:
+                self._httpd.shutdown()
+                self._thread.join(timeout=5)
+            self._httpd.server_close()
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> MockServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- request logic --------------------------------------------------------------------------
+
+    def choose_fault(self, task_key: str) -> str | None:
+        with self._lock:
+            n = self._requests[task_key]
+            self._requests[task_key] += 1
+            scripted = self._script.pop(0) if self._script else None
+        if scripted is not None:
+            return None if scripted == "ok" else scripted
+        if self.fail_rate <= 0:
+            return None
+        rng = derived_rng(self.seed, task_key, n, "fault")
+        if rng.random() >= self.fail_rate:
+            return None
+        return rng.choice(FAULT_KINDS)
+
+    def make_reply(self, task: TaskRef, consume: bool) -> tuple[MockReply, int]:
+        with self._lock:
+            index = self._served[task.key]
+            if consume:
+                self._served[task.key] += 1
+        rng = derived_rng(self.seed, task.key, index)
+        return self.policy.reply(task, rng, index), index
+
+    def cached_tokens(self, task_key: str, prompt_tokens: int) -> int:
+        """Imitates prompt caching: repeats of a task's prompt hit the cache for half of it."""
+        with self._lock:
+            seen = self._requests[task_key] > 1
+        return prompt_tokens // 2 if seen else 0
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep unless the server is stopping; True when interrupted."""
+        return self._stopping.wait(seconds) if seconds > 0 else False
+
+    def record(self, event: str, **fields: Any) -> None:
+        with self._lock:
+            self.stats[event] += 1
+            self.log.append({"event": event, **fields})
+
+
+def _make_handler(server: MockServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(_Handler):
+        mock = server
+
+    return Handler
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "harness-mock/1.0"
+    timeout = 120
+    mock: MockServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silence the default stderr access log."""
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("x-request-id", "req_" + hashlib.sha256(data).hexdigest()[:16])
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            self.close_connection = True  # the client gave up (e.g. its timeout fired)
+
+    def _error(self, status: int, message: str, kind: str, headers: dict[str, str] | None = None):
+        body = {"error": {"message": message, "type": kind, "param": None, "code": kind}}
+        self._send_json(status, body, headers)
+
+    def _path(self) -> str:
+        path = self.path.split("?", 1)[0].rstrip("/")
+        return path[3:] if path.startswith("/v1") else path
+
+    # -- endpoints ------------------------------------------------------------------------------
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        path = self._path()
+        if path == "/models":
+            models = [_model_obj(m) for m in MOCK_MODELS]
+            self._send_json(200, {"object": "list", "data": models})
+        elif path.startswith("/models/"):
+            self._send_json(200, _model_obj(path.split("/", 2)[2]))
+        else:
+            self._error(404, f"no route GET {self.path}", "not_found")
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        path = self._path()
+        if path not in ("/responses", "/chat/completions"):
+            self._error(404, f"no route POST {self.path}", "not_found")
+            return
+        try:
+            body = json.loads(raw or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("body must be a JSON object")
+        except ValueError as exc:
+            self._error(400, f"invalid JSON body: {exc}", "invalid_request_error")
+            return
+        if body.get("stream"):
+            self._error(400, "the mock server does not stream", "invalid_request_error")
+            return
+        self._answer(path, body)
+
+    def _answer(self, path: str, body: dict[str, Any]) -> None:
+        mock = self.mock
+        prompt = prompt_text(body)
+        task = identify(self.headers.get(TASK_HEADER), prompt)
+        fault = mock.choose_fault(task.key)
+        if fault == "429":
+            mock.record("fault_429", task=task.key)
+            self._error(
+                429,
+                "Rate limit reached (mock fault injection).",
+                "rate_limit_exceeded",
+                {"Retry-After": mock.retry_after},
+            )
+            return
+        if fault == "500":
+            mock.record("fault_500", task=task.key)
+            self._error(500, "Internal error (mock fault injection).", "server_error")
+            return
+        if fault == "slow":
+            mock.record("fault_slow", task=task.key)
+            if mock.wait(mock.slow_s):
+                self._error(503, "mock server stopping", "server_error")
+                return
+        elif mock.wait(mock.latency_s):
+            self._error(503, "mock server stopping", "server_error")
+            return
+        reply, index = mock.make_reply(task, consume=fault != "slow")
+        usage, text, reasoning, truncated = _budget(mock, task, prompt, reply, body, path)
+        model = str(body.get("model") or "mock")
+        uid = hashlib.sha256(f"{mock.seed}|{task.key}|{index}|{path}".encode()).hexdigest()[:24]
+        if path == "/responses":
+            payload = _responses_payload(uid, model, body, text, reasoning, usage, truncated)
+        else:
+            payload = _chat_payload(uid, model, text, reasoning, usage, truncated, mock)
+        mock.record("reply", task=task.key, choice=reply.choice, index=index)
+        self._send_json(200, payload, {"X-Mock-Choice": reply.choice, "X-Mock-Task": task.key})
+
+
+def _budget(
+    mock: MockServer,
+    task: TaskRef,
+    prompt: str,
+    reply: MockReply,
+    body: dict[str, Any],
+    path: str,
+) -> tuple[Usage, str, str, bool]:
+    """Apply the request's output-token limit: reasoning spends the budget first, then text."""
+    keys = (
+        ("max_output_tokens",) if path == "/responses" else ("max_completion_tokens", "max_tokens")
+    )
+    limit = next((int(body[k]) for k in keys if body.get(k) is not None), None)
+    text, reasoning = reply.text, reply.reasoning
+    r_tokens, t_tokens = count_tokens(reasoning), count_tokens(text)
+    truncated = limit is not None and r_tokens + t_tokens > limit
+    if truncated and limit is not None:
+        r_tokens = min(r_tokens, limit)
+        t_tokens = limit - r_tokens
+        reasoning = truncate_tokens(reasoning, r_tokens)
+        text = truncate_tokens(text, t_tokens)
+    p_tokens = count_tokens(prompt)
+    usage = Usage(p_tokens, mock.cached_tokens(task.key, p_tokens), r_tokens + t_tokens, r_tokens)
+    return usage, text, reasoning, truncated
+
+
+def _model_obj(model_id: str) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": 1700000000, "owned_by": "harness-mock"}
+
+
+def _responses_payload(
+    uid: str,
+    model: str,
+    body: dict[str, Any],
+    text: str,
+    reasoning: str,
+    usage: Usage,
+    truncated: bool,
+) -> dict[str, Any]:
+    now = int(time.time())
+    status = "incomplete" if truncated else "completed"
+    output: list[dict[str, Any]] = [
+        {
+            "id": f"rs_{uid}",
+            "type": "reasoning",
+            "summary": [{"type": "summary_text", "text": reasoning}] if reasoning else [],
+        }
+    ]
+    if text or not truncated:
+        output.append(
+            {
+                "id": f"msg_{uid}",
+                "type": "message",
+                "status": status,
+                "role": "assistant",
+                "content": [
+                    {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+                ],
+            }
+        )
+    text_config: dict[str, Any] = {"format": {"type": "text"}}
+    if isinstance(body.get("text"), dict) and body["text"].get("verbosity"):
+        text_config["verbosity"] = body["text"]["verbosity"]
+    return {
+        "id": f"resp_{uid}",
+        "object": "response",
+        "created_at": now,
+        "completed_at": None if truncated else now,
+        "status": status,
+        "error": None,
+        "incomplete_details": {"reason": "max_output_tokens"} if truncated else None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "model": model,
+        "output": output,
+        "parallel_tool_calls": True,
+        "reasoning": body.get("reasoning") or {"effort": None, "summary": None},
+        "store": False,
+        "temperature": body.get("temperature", 1.0),
+        "text": text_config,
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": body.get("tools", []),
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "usage": {
+            "input_tokens": usage.input_tokens,
+            "input_tokens_details": {"cached_tokens": usage.cached_tokens, "cache_write_tokens": 0},
+            "output_tokens": usage.output_tokens,
+            "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+            "total_tokens": usage.input_tokens + usage.output_tokens,
+        },
+        "metadata": {},
+    }
+
+
+def _chat_payload(
+    uid: str,
+    model: str,
+    text: str,
+    reasoning: str,
+    usage: Usage,
+    truncated: bool,
+    mock: MockServer,
+) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+    if mock.reasoning_style == "think":
+        message["content"] = f"<think>\n{reasoning}\n</think>\n\n{text}" if reasoning else text
+    elif reasoning:
+        message[mock.reasoning_style] = reasoning
+    return {
+        "id": f"chatcmpl-{uid}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "system_fingerprint": "fp_harness_mock",
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": "length" if truncated else "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": usage.input_tokens,
+            "completion_tokens": usage.output_tokens,
+            "total_tokens": usage.input_tokens + usage.output_tokens,
+            "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
+            "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+        },
+    }

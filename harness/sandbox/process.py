@@ -1,0 +1,106 @@
+"""Local fallback backend: the same exec server as a plain subprocess, no container.
+
+For laptops without Docker. It keeps the fresh process per program, the CPU/wall/memory limits
+and the policy, but NOT the container layer (no network cut, no read-only filesystem, no pids
+limit, same user as you): a program that escapes the language policy reaches your machine.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.sandbox.protocol import WorkerLost
+from harness.sandbox.worker import Worker, recv_deadline_remaining
+
+WARNING = ("process backend: programs run as local processes WITHOUT container isolation "
+           "(no network cut, no read-only filesystem); use it only for trusted experiments")
+
+
+def exec_server_path() -> Path:
+    return Path(__file__).resolve().parents[2] / "sandbox_image" / "exec_server.py"
+
+
+class PipeTransport:
+    """Frames over a subprocess's stdin/stdout."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.name = f"process-{proc.pid}"
+        self._fd = proc.stdout.fileno()  # type: ignore[union-attr]
+        self._buf = bytearray()
+
+    def send(self, data: bytes) -> None:
+        try:
+            self.proc.stdin.write(data)  # type: ignore[union-attr]
+            self.proc.stdin.flush()  # type: ignore[union-attr]
+        except (BrokenPipeError, ValueError, OSError) as exc:
+            raise WorkerLost(f"exec server gone: {exc}") from None
+
+    def recv_exact(self, n: int, deadline: float) -> bytes:
+        while len(self._buf) < n:
+            ready, _, _ = select.select([self._fd], [], [], recv_deadline_remaining(deadline))
+            if not ready:
+                continue
+            chunk = os.read(self._fd, max(1 << 16, n - len(self._buf)))
+            if not chunk:
+                raise WorkerLost(f"exec server exited (code {self.proc.poll()})")
+            self._buf += chunk
+        data = bytes(self._buf[:n])
+        del self._buf[:n]
+        return data
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()  # type: ignore[union-attr]
+            except Exception:  # noqa: BLE001
+                pass
+
+
+class ProcessWorkerFactory:
+    kind = "process"
+
+    def __init__(self, python: str | None = None) -> None:
+        self.python = python or sys.executable
+
+    def create(self) -> Worker:
+        env = {"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+               "LANG": "C.UTF-8"}
+        proc = subprocess.Popen(
+            [self.python, "-s", str(exec_server_path())], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+            cwd="/")
+        worker = Worker(PipeTransport(proc))
+        try:
+            worker.hello(timeout_s=60)
+        except Exception:
+            worker.close()
+            raise
+        return worker
+
+    def destroy(self, worker: Worker) -> None:
+        worker.close()
+
+    def describe(self) -> dict[str, Any]:
+        return {"python": self.python, "isolation": "process only", "warning": WARNING}
+
+
+def wait_gone(worker: Worker, timeout_s: float = 5.0) -> bool:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if not worker.transport.alive():
+            return True
+        time.sleep(0.05)
+    return False
