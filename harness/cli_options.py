@@ -45,11 +45,16 @@ class MultiValueOption(click.Option):
             if target is None:
                 continue
             original = target.process
-            prefixes = tuple(parser._opt_prefixes)
 
-            def process(value: Any, state: Any, _orig: Any = original, _t: Any = target) -> None:
+            def process(
+                value: Any,
+                state: Any,
+                _orig: Any = original,
+                _t: Any = target,
+                _prefixes: tuple[str, ...] = tuple(parser._opt_prefixes),
+            ) -> None:
                 _orig(value, state)
-                while state.rargs and not state.rargs[0].startswith(prefixes):
+                while state.rargs and not state.rargs[0].startswith(_prefixes):
                     if state.rargs[0] == "--":
                         break
                     state.opts[_t.dest].append(state.rargs.pop(0))

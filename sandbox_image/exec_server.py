@@ -67,6 +67,7 @@ def f(x):
 def warm_up() -> None:
     """Run the whole program path once in the parent, so lazy initialisation (caches in ast,
     RestrictedPython, json, re) happens here once rather than in every forked child."""
+    policy.preload_allowed_modules()
     for name in ("standard", "strict"):
         code, module, _ = policy.compile_program(WARMUP_PROGRAM, name)
         exec(code, module.__dict__)

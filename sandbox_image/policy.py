@@ -163,6 +163,64 @@ def module_allowed(name: str, strict: bool, *, private_ok: bool = False) -> bool
     return not any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN_SUBMODULES)
 
 
+# ---------------------------------------------------------------- direct attribute reads
+
+#: Modules whose attribute names never get the unguarded fast path (see direct_attr_ok).
+_DANGER_MODULES = ("os", "os.path", "sys", "subprocess", "builtins", "importlib", "ctypes",
+                   "socket", "shutil", "pathlib", "io", "gc", "inspect", "signal", "threading",
+                   "multiprocessing", "pickle", "marshal", "resource", "types", "codecs", "posix")
+_sensitive_names: frozenset[str] | None = None
+
+
+def _compute_sensitive_names() -> frozenset[str]:
+    import sys
+
+    names: set[str] = set()
+    for mod_name in _DANGER_MODULES:
+        try:
+            names.update(dir(importlib.import_module(mod_name)))
+        except ImportError:
+            pass
+    for mod_name, mod in list(sys.modules.items()):
+        if mod is None or not mod_name.split(".")[0] in ALLOWED_MODULES_STANDARD:
+            continue
+        for attr, value in list(vars(mod).items()):
+            if isinstance(value, types.ModuleType):
+                names.add(attr)
+    for banned in FORBIDDEN_MODULE_ATTRS.values():
+        names.update(banned)
+    names.update({"format", "format_map"})
+    return frozenset(names)
+
+
+def direct_attr_ok(name: str) -> bool:
+    """May ``obj.<name>`` (a read) skip the run-time guard? (``standard`` only.)
+
+    The guard's run-time work is only needed where the object could be a module (a module
+    reached as an attribute, a refused module member) or a ``str.format``. A name that is no
+    member of any module the OS can be reached from, names no submodule of an allowed library,
+    and is not private or a dunder, cannot lead there: ``x.count`` in a 10,000-input loop then
+    costs what it costs outside the sandbox. Computed once in the warm parent.
+    """
+    global _sensitive_names
+    if name.startswith("_"):
+        return False
+    if _sensitive_names is None:
+        _sensitive_names = _compute_sensitive_names()
+    return name not in _sensitive_names
+
+
+def preload_allowed_modules() -> None:
+    """Import every allowed module once (in the warm parent) so direct_attr_ok sees them all."""
+    for name in sorted(ALLOWED_MODULES_STANDARD):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    global _sensitive_names
+    _sensitive_names = _compute_sensitive_names()
+
+
 # ---------------------------------------------------------------- the transformer
 
 
@@ -239,6 +297,8 @@ class PolicyTransformer(RestrictingNodeTransformer):
         if problem:
             self.error(node, problem)
             return node
+        if isinstance(node.ctx, ast.Load) and not self.strict and direct_attr_ok(node.attr):
+            return self.node_contents_visit(node)
         # Let the base class rewrite to _getattr_/_write_ without its "_" rule: hide the name.
         real = node.attr
         node.attr = "a"
@@ -396,12 +456,20 @@ def make_guards(strict: bool) -> dict[str, Any]:
         if name in FORBIDDEN_MODULE_ATTRS.get(mod_name.split(".")[0], ()):
             raise RestrictedError(f'"{mod_name}.{name}" is not allowed')
 
+    checked_names: set[str] = set()
+    plain_types = frozenset({str, list, dict, tuple, set, frozenset, int, float, bool, bytes})
+
     def guarded_getattr(obj: Any, name: Any, *default: Any) -> Any:
+        # Fast path: a name already checked, on a builtin value type (``x.count`` in a loop).
+        if type(obj) in plain_types and type(name) is str and name in checked_names:
+            return getattr(obj, name, *default)
         if type(name) is not str:
             raise TypeError("attribute name must be a string")
         problem = attribute_problem(name, strict)
         if problem:
             raise RestrictedError(problem)
+        if name != "format":
+            checked_names.add(name)
         if isinstance(obj, types.ModuleType):
             check_module_access(obj, name)
         if name == "format" and (isinstance(obj, str) or obj is str):

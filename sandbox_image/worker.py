@@ -197,47 +197,50 @@ def _run_job(job: dict[str, Any], inputs: list[Any], result_fd: int, progress: A
         return
 
     n = len(inputs)
-    skip = set(job.get("skip", ()))
+    skip = sorted(set(job.get("skip", ())))
     copy = _copier(inputs[0]) if n else None
-    a = job.get("start", 0)
-    values: list[Any] = []
-    errors: dict[str, list[str]] = {}
-    last_flush = time.monotonic()
-    budget_cls = Budget
-    plain = to_plain
-    i = a
+    i = job.get("start", 0)
+    chunk = 16  # grows while inputs are fast, so slow programs still report often
     while i < n:
-        if i in skip:
-            if values or errors:
-                out.send(a, i, {"v": values, "e": errors})
-            values, errors = [], {}
+        while skip and skip[0] < i:
+            skip.pop(0)
+        if skip and skip[0] == i:
             i += 1
-            a = i
             continue
-        progress[0] = i
-        x = inputs[i] if copy is None else copy(inputs[i])
-        try:
-            r = fn(x)
-            if type(r) is str and len(r) < 64:
-                values.append(r)
-            else:
-                values.append(plain(r, budget_cls()))
-        except InvalidOutput as exc:
-            values.append(None)
-            errors[str(i)] = ["invalid_output", str(exc)[:DETAIL_CAP]]
-        except BaseException as exc:
-            values.append(None)
-            errors[str(i)] = [_kind(exc), _describe(exc)]
-        i += 1
-        if len(values) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS:
-            out.send(a, i, {"v": values, "e": errors})
-            values, errors = [], {}
-            a = i
-            last_flush = time.monotonic()
-    if values or errors:
-        out.send(a, i, {"v": values, "e": errors})
+        end = min(n, i + chunk, skip[0] if skip else n)
+        t0 = time.monotonic()
+        values, errors = _run_range(fn, inputs, i, end, copy, progress)
+        out.send(i, end, {"v": values, "e": errors})
+        if time.monotonic() - t0 < FLUSH_SECONDS:
+            chunk = min(chunk * 4, FLUSH_EVERY)
+        else:
+            chunk = max(16, chunk // 4)
+        i = end
     progress[0] = n
     out.send(END, END, {"stdout": sink.text()})
+
+
+def _run_range(fn: Any, inputs: list[Any], a: int, b: int, copy: Any,
+               progress: Any) -> tuple[list[Any], dict[str, list[str]]]:
+    """The hot loop: one call per input, one result slot per input, whatever happens."""
+    values: list[Any] = []
+    errors: dict[str, list[str]] = {}
+    append = values.append
+    for i in range(a, b):
+        progress[0] = i
+        try:
+            r = fn(inputs[i] if copy is None else copy(inputs[i]))
+            if type(r) is str and len(r) < 64:
+                append(r)
+            else:
+                append(to_plain(r, Budget()))
+        except InvalidOutput as exc:
+            append(None)
+            errors[str(i)] = ["invalid_output", str(exc)[:DETAIL_CAP]]
+        except BaseException as exc:
+            append(None)
+            errors[str(i)] = [_kind(exc), _describe(exc)]
+    return values, errors
 
 
 def _kind(exc: BaseException) -> str:

@@ -13,6 +13,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 ErrorKind = Literal["api_error", "timeout"]
 
+TASK_HEADER = "X-Harness-Task"
+"""HTTP header carrying `ModelRequest.task_id` (ignored by real APIs, read by the mock)."""
+
 
 @dataclass(frozen=True)
 class ModelRequest:

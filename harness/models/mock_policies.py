@@ -202,7 +202,7 @@ class OraclePolicy:
     def reply(self, task: TaskRef, rng: random.Random, index: int = 0) -> MockReply:
         if task.kind == "arc":
             return _arc_fit(task, rng)
-        if task.kind == "fn" and task.fn and task.length:
+        if task.kind == "fn" and task.fn in FN_IDS and task.length:
             variants = mock_programs.oracle_programs(task.fn, task.length)
             idx = rng.randrange(len(variants))
             return MockReply(
@@ -227,7 +227,7 @@ class NoisyPolicy:
             return ArcPolicy().reply(task, rng)
         kind = _weighted(NOISY_MIX, rng)
         if kind == "correct":
-            if task.kind == "fn" and task.fn and task.length:
+            if task.kind == "fn" and task.fn in FN_IDS and task.length:
                 return OraclePolicy().reply(task, rng)
             kind = "wrong"
         if kind == "no_code":

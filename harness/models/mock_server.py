@@ -23,13 +23,13 @@ import random
 import re
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from harness.models.base import TASK_HEADER
 from harness.models.mock_policies import MockReply, Policy, TaskRef, identify, make_policy
-from harness.models.sdk import TASK_HEADER
 
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "slow")
 REASONING_STYLES: tuple[str, ...] = ("reasoning_content", "reasoning", "think")
@@ -37,7 +37,7 @@ MOCK_MODELS: tuple[str, ...] = ("mock", "mock-reasoner")
 
 
 @dataclass(frozen=True)
-class Usage:
+class MockUsage:
     input_tokens: int
     cached_tokens: int
     output_tokens: int
@@ -128,7 +128,7 @@ class MockServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.stats: defaultdict[str, int] = defaultdict(int)
-        self.log: list[dict[str, Any]] = []
+        self.log: deque[dict[str, Any]] = deque(maxlen=10_000)  # recent events, for tests
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -232,6 +232,10 @@ def _make_handler(server: MockServer) -> type[BaseHTTPRequestHandler]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # One buffered write per reply and no Nagle: headers and body in separate small segments
+    # would meet the client's delayed ACK and add ~40 ms to every request.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
     server_version = "harness-mock/1.0"
     timeout = 120
     mock: MockServer
@@ -293,7 +297,10 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream"):
             self._error(400, "the mock server does not stream", "invalid_request_error")
             return
-        self._answer(path, body)
+        try:
+            self._answer(path, body)
+        except Exception as exc:  # noqa: BLE001 - a policy bug must not look like a network fault
+            self._error(500, f"mock policy error: {type(exc).__name__}: {exc}", "mock_error")
 
     def _answer(self, path: str, body: dict[str, Any]) -> None:
         mock = self.mock
@@ -340,7 +347,7 @@ def _budget(
     reply: MockReply,
     body: dict[str, Any],
     path: str,
-) -> tuple[Usage, str, str, bool]:
+) -> tuple[MockUsage, str, str, bool]:
     """Apply the request's output-token limit: reasoning spends the budget first, then text."""
     keys = (
         ("max_output_tokens",) if path == "/responses" else ("max_completion_tokens", "max_tokens")
@@ -355,7 +362,8 @@ def _budget(
         reasoning = truncate_tokens(reasoning, r_tokens)
         text = truncate_tokens(text, t_tokens)
     p_tokens = count_tokens(prompt)
-    usage = Usage(p_tokens, mock.cached_tokens(task.key, p_tokens), r_tokens + t_tokens, r_tokens)
+    cached = mock.cached_tokens(task.key, p_tokens)
+    usage = MockUsage(p_tokens, cached, r_tokens + t_tokens, r_tokens)
     return usage, text, reasoning, truncated
 
 
@@ -369,7 +377,7 @@ def _responses_payload(
     body: dict[str, Any],
     text: str,
     reasoning: str,
-    usage: Usage,
+    usage: MockUsage,
     truncated: bool,
 ) -> dict[str, Any]:
     now = int(time.time())
@@ -433,7 +441,7 @@ def _chat_payload(
     model: str,
     text: str,
     reasoning: str,
-    usage: Usage,
+    usage: MockUsage,
     truncated: bool,
     mock: MockServer,
 ) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import openai
 
-TASK_HEADER = "X-Harness-Task"
+from harness.models.base import TASK_HEADER
 
 
 @dataclass(frozen=True)

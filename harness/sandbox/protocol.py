@@ -101,6 +101,9 @@ def check_output(value: Any) -> str | None:
     return None
 
 
+_OK_STR = {v: Verdict("ok", v, None) for v in ("0", "1", "True", "False", "")}
+
+
 class ResultAssembler:
     """Collects the chunks of one run into exactly one verdict per input."""
 
@@ -132,17 +135,21 @@ class ResultAssembler:
                 raise ProtocolError(f"error index {key!r} outside chunk")
             if not (isinstance(err, list) and len(err) == 2 and err[0] in ERROR_VERDICTS):
                 raise ProtocolError("bad error entry")
+        slots = self.slots
+        if any(s is not None for s in slots[a:b]):
+            raise ProtocolError(f"inputs {a}..{b} answered twice")
+        ok_str = _OK_STR
         for offset, value in enumerate(values):
             i = a + offset
-            if self.slots[i] is not None:
-                raise ProtocolError(f"input {i} answered twice")
-            err = errors.get(str(i))
-            if err is not None:
-                self.slots[i] = Verdict(err[0], None, _detail(err[1]))
-                continue
-            problem = check_output(value)
-            self.slots[i] = (Verdict("invalid_output", None, problem) if problem
-                             else Verdict("ok", value, None))
+            if errors and str(i) in errors:
+                err = errors[str(i)]
+                slots[i] = Verdict(err[0], None, _detail(err[1]))
+            elif type(value) is str and len(value) < 64:  # the common case: a short label
+                slots[i] = ok_str.get(value) or Verdict("ok", value, None)
+            else:
+                problem = check_output(value)
+                slots[i] = (Verdict("invalid_output", None, problem) if problem
+                            else Verdict("ok", value, None))
 
     def result(self, stats: dict[str, Any]) -> ProgramResult:
         if self.fatal is not None:

@@ -1,0 +1,59 @@
+"""The one entry point the rest of the harness uses: ``make_backend(...)`` -> a pool with
+``run(source, inputs, entry, limits) -> ProgramResult``.
+
+Backends register by name; each is a WorkerPool over a factory of workers that speak the same
+exec-server protocol, so the same conformance tests hold for all of them (a Ray-backed factory
+is the planned route past one machine).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from harness.sandbox.limits import Limits
+from harness.sandbox.pool import WorkerFactory, WorkerPool
+from harness.sandbox.protocol import Batch
+from harness.sandbox.results import ProgramResult
+
+BACKENDS = ("docker", "process")
+
+
+class Backend(Protocol):
+    name: str
+
+    def run(self, source: str, inputs: Sequence[Any] | Batch, entry: str | None = None,
+            limits: Limits | None = None) -> ProgramResult: ...
+
+    async def arun(self, source: str, inputs: Sequence[Any] | Batch, entry: str | None = None,
+                   limits: Limits | None = None) -> ProgramResult: ...
+
+    def batch(self, inputs: Sequence[Any]) -> Batch: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def make_backend(name: str = "docker", workers: int | None = None,
+                 warn: Callable[[str], None] | None = None, **options: Any) -> WorkerPool:
+    """Start a warm pool. ``options`` go to the worker factory (image, cpus, memory_mb...)."""
+    factory: WorkerFactory
+    if name == "docker":
+        from harness.sandbox.docker_pool import DockerWorkerFactory
+
+        factory = DockerWorkerFactory(**options)
+    elif name == "process":
+        from harness.sandbox.process import WARNING, ProcessWorkerFactory
+
+        (warn or (lambda m: print(f"WARNING: {m}", file=sys.stderr)))(WARNING)
+        factory = ProcessWorkerFactory()
+    else:
+        raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+    return WorkerPool(factory, workers or default_workers())

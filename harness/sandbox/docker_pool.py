@@ -1,0 +1,220 @@
+"""Docker backend: warm, network-less, read-only containers, each running one exec server.
+
+Every container carries labels naming this harness and the owning process; containers whose
+owner is gone (a crashed earlier run) are removed when a pool starts, and a pool removes its own
+at close and at interpreter exit. The host talks to the exec server over the container's attached
+stdin/stdout (no port, no mount, no socket the program could reach).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import socket
+import struct
+import threading
+import time
+from typing import Any
+
+from harness.sandbox.image import docker_client, require_image
+from harness.sandbox.protocol import WorkerLost
+from harness.sandbox.worker import Worker, recv_deadline_remaining
+
+LABEL = "harness.sandbox"
+OWNER_LABEL = "harness.owner"
+CONTAINER_ENV = {"PYTHONHASHSEED": "0", "HARNESS_IN_CONTAINER": "1", "HOME": "/tmp",
+                 "PYTHONPATH": "/opt/sandbox/site", "PYTHONDONTWRITEBYTECODE": "1",
+                 "LANG": "C.UTF-8", "PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class AttachTransport:
+    """Frames over a docker attach socket; stdout arrives multiplexed (8-byte headers)."""
+
+    def __init__(self, container: Any, sock: Any) -> None:
+        self.container = container
+        self.name = container.short_id
+        self._raw = getattr(sock, "_sock", sock)
+        self._keep = sock
+        self._stream = bytearray()  # multiplexed bytes not yet demuxed
+        self._buf = bytearray()  # demuxed stdout bytes
+        self._dead = False
+
+    def send(self, data: bytes) -> None:
+        try:
+            self._raw.settimeout(60)
+            self._raw.sendall(data)
+        except OSError as exc:
+            self._dead = True
+            raise WorkerLost(f"container {self.name} gone: {exc}") from None
+
+    def _fill(self, deadline: float) -> None:
+        self._raw.settimeout(recv_deadline_remaining(deadline))
+        try:
+            chunk = self._raw.recv(1 << 20)
+        except TimeoutError:
+            raise WorkerLost(f"container {self.name} did not answer in time") from None
+        except OSError as exc:
+            self._dead = True
+            raise WorkerLost(f"container {self.name} connection lost: {exc}") from None
+        if not chunk:
+            self._dead = True
+            raise WorkerLost(f"container {self.name} exited")
+        self._stream += chunk
+        while len(self._stream) >= 8:
+            kind, size = self._stream[0], struct.unpack_from(">I", self._stream, 4)[0]
+            if len(self._stream) < 8 + size:
+                break
+            if kind == 1:  # stdout; stderr (2) is not attached, anything else is ignored
+                self._buf += self._stream[8:8 + size]
+            del self._stream[:8 + size]
+
+    def recv_exact(self, n: int, deadline: float) -> bytes:
+        while len(self._buf) < n:
+            self._fill(deadline)
+        data = bytes(self._buf[:n])
+        del self._buf[:n]
+        return data
+
+    def alive(self) -> bool:
+        if self._dead:
+            return False
+        try:
+            self.container.reload()
+        except Exception:  # noqa: BLE001
+            return False
+        return self.container.status == "running"
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        except OSError:
+            pass
+
+
+class DockerWorkerFactory:
+    kind = "docker"
+
+    def __init__(self, image: str | None = None, cpus: float = 1.0, memory_mb: int = 2048,
+                 pids_limit: int = 64, tmpfs_mb: int = 16, runtime: str | None = None) -> None:
+        self.client = docker_client()
+        self.image = image or require_image(self.client)
+        self.cpus = cpus
+        self.memory_mb = memory_mb
+        self.pids_limit = pids_limit
+        self.tmpfs_mb = tmpfs_mb
+        self.runtime = runtime
+        self.owner = owner_id()
+        self._lock = threading.Lock()
+        self._containers: dict[str, Any] = {}
+        remove_leftovers(self.client)
+        atexit.register(self.destroy_all)
+
+    def container_kwargs(self) -> dict[str, Any]:
+        """The hardening flags (see ../shared/specs/hardening-reference.md, section 2)."""
+        import docker.types
+
+        kw: dict[str, Any] = dict(
+            image=self.image, command=["python3", "/opt/sandbox/exec_server.py"], detach=True,
+            stdin_open=True, tty=False, network_mode="none", read_only=True,
+            tmpfs={"/tmp": f"rw,noexec,nosuid,nodev,size={self.tmpfs_mb}m"},
+            user="65534:65534", cap_drop=["ALL"], security_opt=["no-new-privileges"],
+            ipc_mode="none", pids_limit=self.pids_limit,
+            mem_limit=f"{self.memory_mb}m", memswap_limit=f"{self.memory_mb}m",
+            nano_cpus=int(self.cpus * 1e9), init=True, environment=dict(CONTAINER_ENV),
+            ulimits=[docker.types.Ulimit(name="nofile", soft=256, hard=256),
+                     docker.types.Ulimit(name="nproc", soft=128, hard=128),
+                     docker.types.Ulimit(name="fsize", soft=16 << 20, hard=16 << 20),
+                     docker.types.Ulimit(name="core", soft=0, hard=0)],
+            log_config=docker.types.LogConfig(type="json-file",
+                                              config={"max-size": "1m", "max-file": "1"}),
+            labels={LABEL: "1", OWNER_LABEL: self.owner},
+        )
+        if self.runtime:
+            kw["runtime"] = self.runtime
+        return kw
+
+    def create(self) -> Worker:
+        container = self.client.containers.run(**self.container_kwargs())
+        with self._lock:
+            self._containers[container.id] = container
+        try:
+            sock = self.client.api.attach_socket(
+                container.id, params={"stdin": 1, "stdout": 1, "stderr": 0, "stream": 1})
+            worker = Worker(AttachTransport(container, sock))
+            worker.hello(timeout_s=60)
+        except Exception:
+            self._remove(container)
+            raise
+        return worker
+
+    def destroy(self, worker: Worker) -> None:
+        worker.close()
+        container = getattr(worker.transport, "container", None)
+        if container is not None:
+            self._remove(container)
+
+    def _remove(self, container: Any) -> None:
+        with self._lock:
+            self._containers.pop(container.id, None)
+        try:
+            container.remove(force=True)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+    def destroy_all(self) -> None:
+        with self._lock:
+            containers = list(self._containers.values())
+        for c in containers:
+            self._remove(c)
+
+    def describe(self) -> dict[str, Any]:
+        image = self.client.images.get(self.image)
+        return {"image": self.image, "image_id": image.id, "cpus_per_container": self.cpus,
+                "memory_mb_per_container": self.memory_mb, "pids_limit": self.pids_limit,
+                "network": "none", "read_only_root": True, "user": "65534:65534",
+                "runtime": self.runtime or "runc"}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(client: Any, everything: bool = False) -> int:
+    """Remove harness containers whose owning process is gone (or all of them)."""
+    removed = 0
+    host = socket.gethostname()
+    for c in client.containers.list(all=True, filters={"label": LABEL}):
+        owner = c.labels.get(OWNER_LABEL, "")
+        owner_host, _, pid = owner.rpartition(":")
+        stale = everything or owner_host != host or not pid.isdigit() or not _pid_alive(int(pid))
+        if stale or c.status in ("exited", "dead"):
+            try:
+                c.remove(force=True)
+                removed += 1
+            except Exception:  # noqa: BLE001
+                pass
+    return removed
+
+
+def count_containers(client: Any) -> int:
+    return len(client.containers.list(all=True, filters={"label": LABEL}))
+
+
+def wait_no_containers(client: Any, timeout_s: float = 20.0) -> int:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        n = count_containers(client)
+        if n == 0:
+            return 0
+        time.sleep(0.2)
+    return count_containers(client)
