@@ -1,0 +1,48 @@
+"""The ``harness`` command: parses flags and calls the layers below; nothing else."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from harness.errors import UserError
+
+
+class HarnessGroup(click.Group):
+    """Turns user mistakes into one line on stderr and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="harness")
+def main() -> None:
+    """Sandbox-first evaluation harness for LLM program synthesis."""
+
+
+def _register() -> None:
+    from harness.cli_exec import exec_command, sandbox_group
+
+    main.add_command(exec_command)
+    main.add_command(sandbox_group)
+    optional = [("harness.cli_datasets", "datasets"), ("harness.cli_arc", "arc"),
+                ("harness.cli_mock", "mock_server"), ("harness.cli_eval", "eval_group")]
+    import importlib
+
+    for module_name, attr in optional:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        main.add_command(getattr(module, attr))
+
+
+_register()
