@@ -106,6 +106,13 @@ def build_dataset(
     dseed = derived_seed(spec.id, L, sizes.train + sizes.val, sizes.test, int(seed))
     path = cache.dataset_path(dataset_dir, spec.name, L, dseed)
     meta = _base_meta(spec, L, sizes, int(seed), dseed)
+    raw_dir = Path(tabular_dir) if tabular_dir is not None else Path(dataset_dir) / "raw"
+    if spec.kind == "tabular":
+        from generators.tabular import source_hashes
+
+        hashes = source_hashes(spec.id, raw_dir)
+        if hashes:  # without raw files a valid cache is still usable
+            meta["source_sha256"] = hashes
     cached = cache.load_valid(path, meta)
     if cached is not None:
         splits, full_meta = cached
@@ -113,7 +120,6 @@ def build_dataset(
             progress("cached")
         return Dataset(splits["train"], splits["val"], splits["test"], full_meta, path)
     rng = np.random.default_rng(dseed)
-    raw_dir = Path(tabular_dir) if tabular_dir is not None else Path(dataset_dir) / "raw"
     pos, neg, notes = _pools(spec, L, sizes, rng, raw_dir)
     where = f"{spec.id} ({spec.name}) at L={L}"
     train, val, test, split_notes = split_pools(pos, neg, sizes, rng, where)

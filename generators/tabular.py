@@ -10,6 +10,7 @@ distinct values, so the model cannot lean on feature names or domain knowledge.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import urllib.request
@@ -171,6 +172,20 @@ def load_raw(fn: str, folder: str | Path) -> RawTable:
             "exists, or copy the file there"
         )
     return src.load(folder)
+
+
+def source_hashes(fn: str, folder: str | Path) -> dict[str, str]:
+    """SHA-256 of each raw file that exists, so a cached dataset is rebuilt if the data change."""
+    out: dict[str, str] = {}
+    for name in _source(fn).files:
+        path = Path(folder) / name
+        if path.is_file():
+            digest = hashlib.sha256()
+            with path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            out[name] = digest.hexdigest()
+    return out
 
 
 def _format_number(v: float) -> str:

@@ -1,0 +1,253 @@
+"""Program corpora shared by the sandbox tests.
+
+LEGIT: ordinary programs using every construct the standard policy accepts; each must compile
+and produce exactly the expected outputs. HOSTILE: programs that attack the sandbox; each lists
+the verdicts that count as the safe outcome. Hostile programs run only through Docker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    source: str
+    inputs: list[Any]
+    expected: list[Any] | None = None  # legit: exact outputs
+    safe: tuple[str, ...] = ()  # hostile: acceptable verdicts
+    policy: str = "standard"
+    check: Any = None  # hostile: extra predicate on the ProgramResult
+
+
+BITS = ["0110", "1111", "1000", "0000"]
+PARITY = ["0", "0", "1", "0"]
+GRID = [[1, 2], [3, 4]]
+
+LEGIT: list[Case] = [
+    Case("loop", "def f(x):\n    n = 0\n    for c in x:\n        if c == '1':\n"
+         "            n += 1\n    return str(n % 2)\n", BITS, PARITY),
+    Case("comprehension", "def f(x):\n    return str(sum([int(c) for c in x]) % 2)\n",
+         BITS, PARITY),
+    Case("top_level_import_and_helper",
+         "import math\nfrom functools import reduce\n\ndef ones(x):\n    return x.count('1')\n\n"
+         "def f(x):\n    return str(reduce(lambda a, b: a ^ b, [int(c) for c in x], 0))\n",
+         BITS, PARITY),
+    Case("dict_item_augassign", "from collections import defaultdict\ndef f(x):\n"
+         "    counts = {}\n    for c in x:\n        counts[c] = counts.get(c, 0)\n"
+         "        counts[c] += 1\n    d = defaultdict(int)\n    d['1'] += counts.get('1', 0)\n"
+         "    return str(d['1'] % 2)\n", BITS, PARITY),
+    Case("class_private_attr", "class Counter:\n    def __init__(self):\n        self._n = 0\n"
+         "    def add(self, k):\n        self._n += k\n        return self\n"
+         "    def __len__(self):\n        return self._n\n"
+         "def f(x):\n    c = Counter()\n    for ch in x:\n        c.add(int(ch))\n"
+         "    return str(len(c) % 2)\n", BITS, PARITY),
+    Case("dataclass_annotations", "from dataclasses import dataclass, field\n@dataclass\n"
+         "class Acc:\n    total: int = 0\n    seen: list = field(default_factory=list)\n"
+         "def f(x):\n    a: Acc = Acc()\n    for c in x:\n        a.total += int(c)\n"
+         "        a.seen.append(c)\n    return str(a.total % 2)\n", BITS, PARITY),
+    Case("nonlocal_and_global", "TOTAL = 0\ndef f(x):\n    global TOTAL\n    n = 0\n"
+         "    def bump():\n        nonlocal n\n        n += 1\n    for c in x:\n"
+         "        if c == '1':\n            bump()\n    TOTAL = n\n    return str(TOTAL % 2)\n",
+         BITS, PARITY),
+    Case("generator_and_walrus", "def ones(x):\n    for c in x:\n        if c == '1':\n"
+         "            yield 1\ndef f(x):\n    if (n := sum(ones(x))) >= 0:\n"
+         "        return str(n % 2)\n", BITS, PARITY),
+    Case("match_statement", "def f(x):\n    match x.count('1') % 2:\n        case 0:\n"
+         "            return '0'\n        case 1:\n            return '1'\n        case _:\n"
+         "            return None\n", BITS, PARITY),
+    Case("fstring_format_try", "def f(x):\n    try:\n        n = int(x, 2)\n"
+         "    except ValueError:\n        return 'bad'\n    finally:\n        pass\n"
+         "    s = f'{n:b}'\n    t = '{}'.format(s.count('1') % 2)\n    return t\n",
+         BITS, PARITY),
+    Case("main_guard_and_print", "def f(x):\n    print('debug', x)\n    return str(x.count('1') % 2)\n"
+         "if __name__ == '__main__':\n    print(f('0101'))\n    raise SystemExit(1)\n",
+         BITS, PARITY),
+    Case("numpy", "import numpy as np\ndef f(x):\n    a = np.array([int(c) for c in x])\n"
+         "    return int(a.sum() % 2)\n", BITS, [0, 0, 1, 0]),
+    Case("sympy_isprime", "from sympy import isprime\ndef f(x):\n"
+         "    return '1' if isprime(int(x)) else '0'\n", ["7", "8", "97", "91"],
+         ["1", "0", "1", "0"]),
+    Case("hashlib_sha256", "import hashlib\ndef f(x):\n"
+         "    h = hashlib.sha256(x.encode('ascii')).digest()\n"
+         "    return str(sum(bin(b).count('1') for b in h) % 2)\n", ["abc"],
+         [str(sum(bin(b).count("1") for b in __import__("hashlib").sha256(b"abc").digest())
+              % 2)]),
+    Case("itertools_re_heapq", "import itertools, re, heapq, bisect\ndef f(x):\n"
+         "    groups = [len(list(g)) for k, g in itertools.groupby(x) if k == '1']\n"
+         "    heapq.heapify(groups)\n    m = re.findall(r'1', x)\n"
+         "    return str(len(m) % 2)\n", BITS, PARITY),
+    Case("with_and_lambda_sorted", "class Ctx:\n    def __enter__(self):\n        return 1\n"
+         "    def __exit__(self, *a):\n        return False\n"
+         "def f(x):\n    with Ctx() as one:\n        key = lambda c: -int(c)\n"
+         "        s = sorted(x, key=key)\n    return str(s.count('1') % 2 * one)\n",
+         BITS, PARITY),
+    Case("star_import_and_builtins", "from math import *\ndef f(x):\n"
+         "    vals = list(map(int, x))\n    return str(int(fsum(vals)) % 2) if any(vals) or "
+         "all(v == 0 for v in vals) else None\n", BITS, PARITY),
+    Case("arc_transform_grid", "def transform(grid: list[list[int]]) -> list[list[int]]:\n"
+         "    h, w = len(grid), len(grid[0])\n    return [[grid[h - 1 - r][w - 1 - c] for c in "
+         "range(w)] for r in range(h)]\n", [GRID], [[[4, 3], [2, 1]]]),
+    Case("code_introspection_dsl", "def apply(fn, *args):\n"
+         "    n = fn.__code__.co_argcount\n    return fn(*args[:n])\n"
+         "def transform(grid):\n    return apply(lambda g: [row[::-1] for row in g], grid, 0)\n",
+         [GRID], [[[2, 1], [4, 3]]]),
+    Case("numpy_grid_return", "import numpy as np\ndef transform(grid):\n"
+         "    return np.rot90(np.array(grid), 2)\n", [GRID], [[[4, 3], [2, 1]]]),
+    Case("tuple_unpack_slices_sets", "def f(x):\n    a, *rest = x\n    s = set(rest) | {a}\n"
+         "    first, second = x[:2], x[2:]\n    return str((first + second).count('1') % 2)\n",
+         BITS, PARITY),
+    Case("only_function_not_named_f", "def solve(x):\n    return str(x.count('1') % 2)\n",
+         BITS, PARITY),
+    Case("operator_lru_cache", "from functools import lru_cache\nfrom operator import itemgetter\n"
+         "@lru_cache(maxsize=None)\ndef ones(x):\n    return x.count('1')\n"
+         "def f(x):\n    return str(itemgetter(0)([ones(x) % 2]))\n", BITS, PARITY),
+]
+
+
+def _outputs_equal(expected: Any) -> Any:
+    return lambda r: [v.output for v in r.verdicts] == expected
+
+
+def _only_loopback(r: Any) -> bool:
+    return r.verdicts[0].ok and r.verdicts[0].output == ["lo"]
+
+
+def _no_host_env(r: Any) -> bool:
+    keys = r.verdicts[0].output if r.verdicts[0].ok else []
+    return r.verdicts[0].ok and not any(
+        k in keys for k in ("HARNESS_TEST_SECRET", "OPENAI_API_KEY", "TAMU_API_KEY"))
+
+
+def _plain_str(expected: str) -> Any:
+    return lambda r: r.verdicts[0].ok and r.verdicts[0].output == expected and type(
+        r.verdicts[0].output) is str
+
+
+ONE = ["0101"]
+OFF = "off"
+
+HOSTILE: list[Case] = [
+    # --- time
+    Case("infinite_loop", "def f(x):\n    while True:\n        pass\n", ONE, safe=("timeout",)),
+    Case("loop_catching_baseexception", "def f(x):\n    while True:\n        try:\n"
+         "            while True:\n                pass\n        except BaseException:\n"
+         "            pass\n", ONE, safe=("timeout",)),
+    Case("signal_handler_standard", "import signal\ndef f(x):\n"
+         "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    while True: pass\n", ONE,
+         safe=("restricted",)),
+    Case("signal_handler_off", "import signal\ndef f(x):\n"
+         "    for s in (signal.SIGALRM, signal.SIGTERM, signal.SIGXCPU, signal.SIGINT):\n"
+         "        signal.signal(s, signal.SIG_IGN)\n    while True: pass\n", ONE,
+         safe=("timeout",), policy=OFF),
+    Case("c_level_long_call", "import math\ndef f(x):\n    return str(math.factorial(10**8))\n",
+         ONE, safe=("timeout", "memory")),
+    Case("sleep_off", "import time\ndef f(x):\n    time.sleep(60)\n", ONE, safe=("timeout",),
+         policy=OFF),
+    Case("print_flood", "def f(x):\n    while True:\n        print('x' * 10000)\n", ONE,
+         safe=("timeout",)),
+    # --- memory
+    Case("memory_bomb_string", "def f(x):\n    return len('a' * (10**10))\n", ONE,
+         safe=("memory",)),
+    Case("memory_bomb_list", "def f(x):\n    a = []\n    while True:\n"
+         "        a.append([0] * 10**6)\n", ONE, safe=("memory",)),
+    Case("memory_bomb_numpy", "import numpy as np\ndef f(x):\n"
+         "    return int(np.ones((10**6, 10**4)).sum())\n", ONE, safe=("memory",)),
+    # --- processes and threads
+    Case("fork_standard", "import os\ndef f(x):\n    os.fork()\n", ONE, safe=("restricted",)),
+    Case("fork_bomb_off", "import os\ndef f(x):\n    while True:\n        try:\n"
+         "            os.fork()\n        except OSError:\n            pass\n", ONE,
+         safe=("timeout", "crash"), policy=OFF),
+    Case("thread_outliving_off", "import threading, time\ndef f(x):\n"
+         "    t = threading.Thread(target=lambda: time.sleep(100), daemon=True)\n"
+         "    t.start()\n    return 'started'\n", ONE, safe=("exception",), policy=OFF),
+    Case("threading_standard", "import threading\ndef f(x):\n    return 1\n", ONE,
+         safe=("restricted",)),
+    Case("setsid_escape_off", "import os, time\ndef f(x):\n    pid = os.fork()\n"
+         "    if pid == 0:\n        os.setsid()\n        time.sleep(100)\n    return 'parent'\n",
+         ONE, safe=("exception", "crash"), policy=OFF),
+    # --- files, network, environment
+    Case("write_file_standard", "def f(x):\n    open('/tmp/pwn', 'w').write('x')\n", ONE,
+         safe=("restricted",)),
+    Case("write_file_off", "def f(x):\n    with open('/etc/pwned', 'w') as fh:\n"
+         "        fh.write('x')\n    return 'wrote'\n", ONE, safe=("exception",), policy=OFF),
+    Case("disk_filler_off", "def f(x):\n    with open('/tmp/fill', 'wb') as fh:\n"
+         "        while True:\n            fh.write(b'x' * 1000000)\n", ONE,
+         safe=("exception", "crash"), policy=OFF),
+    Case("read_host_repo_off", "def f(x):\n    return open('/work/main/pyproject.toml').read()\n",
+         ONE, safe=("exception",), policy=OFF),
+    Case("network_interfaces_off", "def f(x):\n    lines = open('/proc/net/dev').read()"
+         ".splitlines()[2:]\n    return sorted(l.split(':')[0].strip() for l in lines)\n", ONE,
+         safe=("ok",), policy=OFF, check=_only_loopback),
+    Case("dns_off", "import socket\ndef f(x):\n    return socket.getaddrinfo('example.invalid', 80)\n",
+         ONE, safe=("exception",), policy=OFF),
+    Case("socket_standard", "import socket\ndef f(x):\n    return 1\n", ONE,
+         safe=("restricted",)),
+    Case("environment_off", "import os\ndef f(x):\n    return sorted(os.environ)\n", ONE,
+         safe=("ok",), policy=OFF, check=_no_host_env),
+    Case("environment_standard", "import os\ndef f(x):\n    return dict(os.environ)\n", ONE,
+         safe=("restricted",)),
+    # --- protocol and process attacks
+    Case("fake_protocol_print", "def f(x):\n"
+         "    print('\\x00\\x00\\x00\\x05D{\"id\":1}')\n"
+         "    print('{\"i\": 0, \"verdict\": \"ok\", \"output\": \"1\"}')\n    return '0'\n",
+         ONE, safe=("ok",), check=_outputs_equal(["0"])),
+    Case("fake_frames_on_every_fd_off", "import os, struct\ndef f(x):\n"
+         "    junk = struct.pack('>Iii', 30, 0, 1) + b'{\"v\":[\"1\"],\"e\":{}}'\n"
+         "    for fd in range(0, 64):\n        try:\n            os.write(fd, junk)\n"
+         "        except OSError:\n            pass\n    return '0'\n", ONE,
+         safe=("crash", "ok"), policy=OFF,
+         check=lambda r: r.verdicts[0].output in (None, "0")),
+    Case("close_stdio_off", "import os\ndef f(x):\n    for fd in (0, 1, 2):\n        os.close(fd)\n"
+         "    return '1'\n", ONE, safe=("ok",), policy=OFF),
+    Case("kill_parent_off", "import os\ndef f(x):\n    os.kill(os.getppid(), 9)\n", ONE,
+         safe=("crash",), policy=OFF),
+    Case("kill_everything_off", "import os\ndef f(x):\n    os.kill(-1, 9)\n", ONE,
+         safe=("crash",), policy=OFF),
+    Case("os_exit_off", "import os\ndef f(x):\n    os._exit(3)\n", ["1", "2", "3", "4"],
+         safe=("crash",), policy=OFF),
+    Case("sys_exit_standard", "def f(x):\n    raise SystemExit(0)\n", ONE, safe=("exception",)),
+    Case("deep_recursion", "def f(x):\n    return f(x)\n", ONE, safe=("exception",)),
+    # --- outputs that try to look right
+    Case("huge_output", "def f(x):\n    return 'a' * (10**7)\n", ONE, safe=("invalid_output",)),
+    Case("huge_list_output", "def f(x):\n    return list(range(10**6))\n", ONE,
+         safe=("invalid_output",)),
+    Case("eq_always_true", "class Yes:\n    def __eq__(self, other):\n        return True\n"
+         "    def __hash__(self):\n        return 0\n"
+         "def f(x):\n    return Yes()\n", ONE, safe=("invalid_output",)),
+    Case("str_subclass", "class S(str):\n    def __eq__(self, other):\n        return True\n"
+         "def f(x):\n    return S('0')\n", ONE, safe=("ok",), check=_plain_str("0")),
+    Case("int_subclass", "class I(int):\n    def __eq__(self, other):\n        return True\n"
+         "def f(x):\n    return I(0)\n", ONE, safe=("ok",),
+         check=lambda r: r.verdicts[0].output == 0 and type(r.verdicts[0].output) is int),
+    Case("numpy_scalars", "import numpy as np\ndef f(x):\n"
+         "    return [np.int64(1), np.float64(0.5), np.bool_(True)]\n", ONE, safe=("ok",),
+         check=_outputs_equal([[1, 0.5, True]])),
+    Case("nan_output", "def f(x):\n    return float('nan')\n", ONE, safe=("invalid_output",)),
+    # --- escapes of the language policy
+    Case("subclasses_escape", "def f(x):\n"
+         "    return ().__class__.__bases__[0].__subclasses__()\n", ONE, safe=("restricted",)),
+    Case("getattr_computed_globals", "def f(x):\n    return getattr(f, '__glo' + 'bals__')\n", ONE,
+         safe=("restricted",)),
+    Case("format_string_escape", "def f(x):\n    return '{0.__globals__}'.format(f)\n", ONE,
+         safe=("restricted",)),
+    Case("typing_sys", "import typing\ndef f(x):\n"
+         "    return typing.sys.modules['os'].getcwd()\n", ONE, safe=("restricted",)),
+    Case("numpy_ctypeslib", "import numpy as np\ndef f(x):\n    return str(np.ctypeslib)\n", ONE,
+         safe=("restricted",)),
+    Case("sympy_sympify_eval", "import sympy\ndef f(x):\n"
+         "    return str(sympy.sympify(\"__import__('os').getcwd()\"))\n", ONE,
+         safe=("restricted",)),
+    Case("sympy_simplify_string", "from sympy import simplify\ndef f(x):\n"
+         "    return str(simplify(\"__import__('os').getcwd()\"))\n", ONE,
+         safe=("restricted", "exception")),
+    Case("generator_frame_walk", "def g():\n    yield 1\ndef f(x):\n"
+         "    return g().gi_frame.f_back\n", ONE, safe=("restricted",)),
+    Case("guard_shadowing", "def f(x, _getattr_=getattr):\n    return 1\n", ONE,
+         safe=("restricted",)),
+    Case("builtins_via_print_self", "def f(x):\n    return print.__self__\n", ONE,
+         safe=("restricted",)),
+    Case("exec_eval", "def f(x):\n    return eval('1+1')\n", ONE, safe=("restricted",)),
+]

@@ -1,0 +1,57 @@
+"""1,000 programs, 10% hostile, from two threads: a verdict for every one, a healthy pool after,
+and no container left behind once the pool closes."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from harness.sandbox.backend import make_backend
+from harness.sandbox.docker_pool import count_containers
+from harness.sandbox.limits import Limits
+from tests.corpus import HOSTILE, LEGIT
+
+pytestmark = pytest.mark.docker
+
+FAST_HOSTILE = [c for c in HOSTILE if c.name in {
+    "subclasses_escape", "eq_always_true", "memory_bomb_string", "deep_recursion",
+    "fork_standard", "huge_output", "typing_sys", "os_exit_off", "fake_frames_on_every_fd_off",
+    "infinite_loop"}]
+KILLERS = [c for c in HOSTILE if c.name == "kill_parent_off"]
+
+
+def test_thousand_programs_ten_percent_hostile():
+    rng = random.Random(1234)
+    jobs = []
+    for i in range(1000):
+        if i % 10 == 0:
+            case = KILLERS[0] if i in (100, 500, 900) else rng.choice(FAST_HOSTILE)
+            jobs.append(("hostile", case))
+        else:
+            jobs.append(("legit", rng.choice(LEGIT[:12])))
+    with make_backend("docker", workers=2) as pool:
+        import docker
+
+        client = docker.from_env()
+
+        def run(job):
+            kind, case = job
+            limits = Limits(time_limit_s=0.2, batch_budget_s=2, memory_mb=512, policy=case.policy)
+            return kind, case, pool.run(case.source, case.inputs, limits=limits)
+
+        with ThreadPoolExecutor(max_workers=4) as ex:
+            results = list(ex.map(run, jobs))
+        assert len(results) == 1000
+        for kind, case, result in results:
+            assert len(result.verdicts) == len(case.inputs)
+            if kind == "legit":
+                assert [v.output for v in result.verdicts] == case.expected, case.name
+            else:
+                assert {v.verdict for v in result.verdicts} <= set(case.safe), case.name
+        assert pool.replaced >= 3  # the parent killers cost a container each
+        health = pool.health()
+        assert health["replaced_now"] == 0
+        assert count_containers(client) >= 2
+    assert count_containers(client) == 0
