@@ -1,0 +1,180 @@
+"""``make bench``: the pool against the in-process floor and the usual ways of running programs.
+
+(a) one parity program over 10,000 100-bit strings; (b) 1,000 tiny ARC ``transform`` programs on
+one 10x10 grid. Ways: in-process ``exec`` (no isolation: the physical floor), our docker pool,
+a fresh process per program (how human-eval/EvalPlus run), a fresh container per program.
+Prints figures and ratios to the floor; never asserts (speed is not a test).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.sandbox.backend import make_backend
+from harness.sandbox.limits import Limits
+
+PARITY = "def f(x):\n    return str(x.count('1') % 2)\n"
+RUNNER = (
+    "import json, sys\n"
+    "req = json.loads(sys.stdin.read())\n"
+    "g = {}\n"
+    "exec(req['source'], g)\n"
+    "fn = g[req['entry']]\n"
+    "print(json.dumps([fn(x) for x in req['inputs']]))\n"
+)
+
+
+def tiny_program(k: int) -> str:
+    return f"def transform(grid):\n    return [[(c + {k}) % 10 for c in row] for row in grid]\n"
+
+
+def in_process(source: str, entry: str, inputs: list) -> list:
+    g: dict = {}
+    exec(source, g)  # noqa: S102 - trusted benchmark programs only
+    fn = g[entry]
+    return [fn(x) for x in inputs]
+
+
+def fresh_process(source: str, entry: str, inputs: list) -> list:
+    proc = subprocess.run([sys.executable, "-c", RUNNER], capture_output=True, text=True,
+                          input=json.dumps({"source": source, "entry": entry, "inputs": inputs}))
+    return json.loads(proc.stdout)
+
+
+def fresh_container(factory, source: str, entry: str, inputs: list) -> list:  # noqa: ANN001
+    kw = factory.container_kwargs()
+    kw.update(command=["python3", "-c", RUNNER], detach=True, stdin_open=True)
+    container = factory.client.containers.create(**{k: v for k, v in kw.items()
+                                                    if k != "detach"})
+    try:
+        sock = factory.client.api.attach_socket(container.id, params={
+            "stdin": 1, "stdout": 1, "stream": 1})
+        container.start()
+        raw = getattr(sock, "_sock", sock)
+        raw.sendall(json.dumps({"source": source, "entry": entry, "inputs": inputs}).encode())
+        raw.shutdown(1)
+        data = b""
+        while chunk := raw.recv(1 << 20):
+            data += chunk
+        out, i = b"", 0
+        while i + 8 <= len(data):
+            size = int.from_bytes(data[i + 4:i + 8], "big")
+            if data[i] == 1:
+                out += data[i + 8:i + 8 + size]
+            i += 8 + size
+        return json.loads(out)
+    finally:
+        container.remove(force=True)
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def main() -> None:
+    console = Console()
+    rng = random.Random(0)
+    bits = ["".join(rng.choice("01") for _ in range(100)) for _ in range(10_000)]
+    grid = [[rng.randrange(10) for _ in range(10)] for _ in range(10)]
+    expected = in_process(PARITY, "f", bits)
+
+    pool = make_backend("docker")
+    factory = pool.factory
+    try:
+        batch = pool.batch(bits)
+        pool.run(PARITY, batch)  # caches the batch in each worker it lands on
+        pool.run(PARITY, batch)
+        limits = Limits()
+
+        def pool_parity() -> None:
+            result = pool.run(PARITY, batch, limits=limits)
+            assert result.outputs == expected
+
+        a_rows = {
+            "in-process exec (floor)": statistics.median(
+                timed(lambda: in_process(PARITY, "f", bits), 20)),
+            "docker pool (ours)": statistics.median(timed(pool_parity, 20)),
+            "fresh process per program": statistics.median(
+                timed(lambda: fresh_process(PARITY, "f", bits), 5)),
+            "fresh container per program": statistics.median(
+                timed(lambda: fresh_container(factory, PARITY, "f", bits), 3)),
+        }
+
+        # (b) 1,000 distinct tiny programs
+        programs = [tiny_program(k) for k in range(1000)]
+        gbatch = pool.batch([grid])
+        pool.run(programs[0], gbatch)
+        pool.run(programs[1], gbatch)
+
+        def measure(call: Callable[[str], object], count: int, threads: int) -> tuple:
+            lat: list[float] = []
+
+            def one(src: str) -> None:
+                t = time.perf_counter()
+                call(src)
+                lat.append(time.perf_counter() - t)
+
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=threads) as ex:
+                list(ex.map(one, programs[:count]))
+            total = time.perf_counter() - t0
+            return count / total, statistics.median(lat), _p95(lat), count
+
+        b_rows = {
+            "in-process exec (floor)": measure(lambda s: in_process(s, "transform", [grid]),
+                                               1000, 1),
+            "docker pool (ours)": measure(lambda s: pool.run(s, gbatch), 1000, pool.size),
+            "fresh process per program": measure(
+                lambda s: fresh_process(s, "transform", [grid]), 100, pool.size),
+            "fresh container per program": measure(
+                lambda s: fresh_container(factory, s, "transform", [grid]), 10, pool.size),
+        }
+    finally:
+        pool.close()
+
+    floor_a = a_rows["in-process exec (floor)"]
+    table = Table(title="(a) parity over 10,000 100-bit strings (median of runs)")
+    table.add_column("way")
+    table.add_column("ms", justify="right")
+    table.add_column("× floor", justify="right")
+    for way, secs in a_rows.items():
+        table.add_row(way, f"{secs * 1000:.1f}", f"{secs / floor_a:.2f}")
+    console.print(table)
+
+    floor_b = b_rows["in-process exec (floor)"]
+    table = Table(title=f"(b) tiny ARC transform programs on one 10x10 grid ({pool.size} workers)")
+    for col in ("way", "programs", "programs/s", "p50 ms", "p95 ms", "p50 × floor"):
+        table.add_column(col, justify="right" if col != "way" else "left")
+    for way, (rate, p50, p95, count) in b_rows.items():
+        table.add_row(way, str(count), f"{rate:.0f}", f"{p50 * 1000:.2f}", f"{p95 * 1000:.2f}",
+                      f"{p50 / floor_b[1]:.0f}")
+    console.print(table)
+    pool_b = b_rows["docker pool (ours)"]
+    console.print(
+        f"targets: (a) pool ≤ 1.5× floor -> {a_rows['docker pool (ours)'] / floor_a:.2f}×; "
+        f"(b) pool p50 ≤ 3 ms -> {pool_b[1] * 1000:.2f} ms, ≥ 300 programs/s -> "
+        f"{pool_b[0]:.0f}/s")
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+if __name__ == "__main__":
+    main()
