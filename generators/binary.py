@@ -71,7 +71,9 @@ def collect_labelled(
     return Pools(pos[:need_pos], neg[:need_neg])
 
 
-def enumerate_labelled(fn: str, L: int, need_pos: int, need_neg: int, rng) -> Pools:
+def enumerate_labelled(
+    fn: str, L: int, need_pos: int, need_neg: int, rng: np.random.Generator
+) -> Pools:
     """Small spaces: label every string once, then shuffle each class."""
     everything = all_strings(L)
     y = VECTOR_LABELS[fn](everything)
@@ -84,14 +86,18 @@ def _small_enough_to_enumerate(L: int, need: int) -> bool:
     return L <= 22 and (1 << L) <= 16 * need
 
 
-def plain_binary(fn: str, L: int, need_pos: int, need_neg: int, rng) -> Pools:
+def plain_binary(
+    fn: str, L: int, need_pos: int, need_neg: int, rng: np.random.Generator
+) -> Pools:
     """fn_a, fn_b, fn_e, fn_f, fn_j, fn_l: uniform random strings, labelled."""
     if _small_enough_to_enumerate(L, need_pos + need_neg):
         return enumerate_labelled(fn, L, need_pos, need_neg, rng)
     return collect_labelled(fn, L, need_pos, need_neg, rng)
 
 
-def pattern(fn: str, L: int, need_pos: int, need_neg: int, rng) -> Pools:
+def pattern(
+    fn: str, L: int, need_pos: int, need_neg: int, rng: np.random.Generator
+) -> Pools:
     """fn_c, fn_d: positives get the pattern written at a uniform offset; negatives avoid it."""
     pat = PATTERN_C if fn == "fn_c" else PATTERN_D
     if L < len(pat):
@@ -116,21 +122,23 @@ def pattern(fn: str, L: int, need_pos: int, need_neg: int, rng) -> Pools:
     return Pools(pos, collect(without_pattern, L, need_neg, rng))
 
 
-def _mirror(half: BitMatrix, L: int, rng) -> BitMatrix:
+def _mirror(half: BitMatrix, L: int) -> BitMatrix:
     """Turn first halves (with the middle bit for odd L) into palindromes."""
     h = L // 2
     return np.concatenate([half, half[:, :h][:, ::-1]], axis=1)
 
 
-def palindrome(fn: str, L: int, need_pos: int, need_neg: int, rng) -> Pools:
+def palindrome(
+    fn: str, L: int, need_pos: int, need_neg: int, rng: np.random.Generator
+) -> Pools:
     """fn_g: mirrored random halves vs uniform non-palindromes (+ near misses in small spaces)."""
     half_len = (L + 1) // 2
     space = 1 << half_len
     if half_len <= 22 and space <= 16 * need_pos:
         halves = all_strings(half_len)[rng.permutation(space)]
-        pos = _mirror(halves, L, rng)[:need_pos]
+        pos = _mirror(halves, L)[:need_pos]
     else:
-        pos = collect(lambda g, n: _mirror(_uniform(half_len)(g, n), L, g), L, need_pos, rng)
+        pos = collect(lambda g, n: _mirror(_uniform(half_len)(g, n), L), L, need_pos, rng)
     small = space < need_pos
     notes: dict = {"positive_space": space}
 
@@ -203,7 +211,9 @@ def _random_dyck(g: np.random.Generator, n: int, L: int) -> BitMatrix:
     return out
 
 
-def dyck(fn: str, L: int, need_pos: int, need_neg: int, rng) -> Pools:
+def dyck(
+    fn: str, L: int, need_pos: int, need_neg: int, rng: np.random.Generator
+) -> Pools:
     """fn_h: valid words vs near misses (1-5 bit flips of a valid word that break it)."""
     if L % 4 or L <= 0:
         raise DatasetError(f"fn_h (dyck2) needs a length that is a multiple of 4, got L={L}")

@@ -12,7 +12,6 @@ from generators import cache
 from generators.binary import BINARY_FAMILIES
 from generators.bits import to_strings
 from generators.errors import DatasetError
-from generators.primes import prime_pools
 from generators.seeds import derived_seed
 from generators.splits import Row, Sizes, split_pools
 from generators.targets import TABULAR_FEATURES, TARGETS, TargetSpec, positions
@@ -59,6 +58,8 @@ def _pools(
 
         return tabular_pools(spec.id, need, need, rng, tabular_dir)
     if spec.kind == "decimal":
+        from generators.primes import prime_pools  # sympy is slow to import; load on demand
+
         return prime_pools(spec.id, L, need, need, rng)
     pools = BINARY_FAMILIES[spec.id](spec.id, L, need, need, rng)
     return to_strings(pools.pos), to_strings(pools.neg), pools.notes

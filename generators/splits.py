@@ -61,6 +61,7 @@ def _class_parts(
         extra = rng.integers(0, len(rest), size=need_test - len(test))
         test = test + [rest[i] for i in extra]
         note = {
+            "note": "space smaller than the request: test repeats inputs, never train/val ones",
             "distinct": len(pool),
             "needed": sizes.per_class,
             "test_distinct": len(rest),

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import sympy
 
 PATTERN_C = "10101010"
 PATTERN_D = "00111111"
@@ -90,6 +89,8 @@ def dyck2(x: str) -> str:
 
 
 def prime_decimal(x: str) -> str:
+    import sympy  # imported lazily: it costs ~0.5 s and most commands never need it
+
     return _bit(sympy.isprime(int(x)))
 
 

@@ -62,7 +62,8 @@ LEGIT: list[Case] = [
          "    except ValueError:\n        return 'bad'\n    finally:\n        pass\n"
          "    s = f'{n:b}'\n    t = '{}'.format(s.count('1') % 2)\n    return t\n",
          BITS, PARITY),
-    Case("main_guard_and_print", "def f(x):\n    print('debug', x)\n    return str(x.count('1') % 2)\n"
+    Case("main_guard_and_print", "def f(x):\n    print('debug', x)\n"
+         "    return str(x.count('1') % 2)\n"
          "if __name__ == '__main__':\n    print(f('0101'))\n    raise SystemExit(1)\n",
          BITS, PARITY),
     Case("numpy", "import numpy as np\ndef f(x):\n    a = np.array([int(c) for c in x])\n"
@@ -181,7 +182,8 @@ HOSTILE: list[Case] = [
     Case("network_interfaces_off", "def f(x):\n    lines = open('/proc/net/dev').read()"
          ".splitlines()[2:]\n    return sorted(l.split(':')[0].strip() for l in lines)\n", ONE,
          safe=("ok",), policy=OFF, check=_only_loopback),
-    Case("dns_off", "import socket\ndef f(x):\n    return socket.getaddrinfo('example.invalid', 80)\n",
+    Case("dns_off", "import socket\ndef f(x):\n"
+         "    return socket.getaddrinfo('example.invalid', 80)\n",
          ONE, safe=("exception",), policy=OFF),
     Case("socket_standard", "import socket\ndef f(x):\n    return 1\n", ONE,
          safe=("restricted",)),
