@@ -182,7 +182,7 @@ def _compute_sensitive_names() -> frozenset[str]:
         except ImportError:
             pass
     for mod_name, mod in list(sys.modules.items()):
-        if mod is None or not mod_name.split(".")[0] in ALLOWED_MODULES_STANDARD:
+        if mod is None or mod_name.split(".")[0] not in ALLOWED_MODULES_STANDARD:
             continue
         for attr, value in list(vars(mod).items()):
             if isinstance(value, types.ModuleType):
