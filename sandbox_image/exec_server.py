@@ -43,9 +43,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import policy  # noqa: E402
 import worker  # noqa: E402
 
-try:  # warm the libraries programs import, so each forked child starts with them loaded
+try:  # warm numpy, so each forked child starts with it loaded (sympy: see warm_for)
     import numpy  # noqa: E402,F401
-    import sympy  # noqa: E402,F401
 except ImportError:  # pragma: no cover
     pass
 
@@ -64,10 +63,15 @@ def f(x):
 """
 
 
-def warm_up() -> None:
-    """Run the whole program path once in the parent, so lazy initialisation (caches in ast,
-    RestrictedPython, json, re) happens here once rather than in every forked child."""
-    policy.preload_allowed_modules()
+def warm_up(preload: bool = True) -> None:
+    """Run the whole program path once, so lazy initialisation (caches in ast, RestrictedPython,
+    json, re) happens before a program arrives.
+
+    In the parent it runs once. In each pre-forked child it runs again while the child waits
+    for its job: the copy-on-write page faults that the first compile in a fresh process pays
+    (about 2 ms) are then taken off the program's critical path."""
+    if preload:
+        policy.preload_allowed_modules()
     for name in ("standard", "strict"):
         code, module, _ = policy.compile_program(WARMUP_PROGRAM, name)
         exec(code, module.__dict__)
@@ -99,6 +103,12 @@ class HostChannel:
         for fd in (0, 1):
             os.dup2(devnull, fd)
         os.close(devnull)
+
+    def pending(self) -> bool:
+        return self.wait_readable(0)
+
+    def wait_readable(self, timeout: float) -> bool:
+        return bool(select.select([self.fd_in], [], [], timeout)[0])
 
     def read_exact(self, n: int) -> bytes | None:
         chunks, got = [], 0
@@ -193,13 +203,26 @@ class Child:
         """Wait for the child; return its wait status and the CPU seconds it used."""
         self.kill_group_quietly()
         _, status, usage = os.wait4(self.pid, 0)
+        self.close_fds()
+        return status, usage.ru_utime + usage.ru_stime
+
+    def try_reap(self) -> bool:
+        """Reap without waiting; True once the child is gone."""
+        try:
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid = self.pid
+        if pid == 0:
+            return False
+        self.close_fds()
+        return True
+
+    def close_fds(self) -> bool:
         for fd in (self.res_r, self.job_w):
             if fd >= 0:
                 os.close(fd)
         self.res_r = self.job_w = -1
-        self.progress.release()
-        self.shm.close()
-        return status, usage.ru_utime + usage.ru_stime
+        return False
 
     def kill_group_quietly(self) -> None:
         try:
@@ -223,6 +246,8 @@ def _child_main(channel: HostChannel, batches: OrderedDict[str, list[Any]], job_
         os.dup2(devnull, fd)
     os.close(devnull)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    warm_up(preload=False)
+    sys.modules.pop("solution", None)
     head = _read_exact(job_r, 4)
     if head is None:
         return
@@ -309,8 +334,7 @@ class Run:
             if outcome in ("end", "fatal"):
                 # Tearing a process down costs milliseconds: do it after the reply is sent.
                 self.cpu_used += child.cpu_seconds()
-                child.kill_group_quietly()
-                self.server.to_reap.append(child)
+                self.server.retire(child)
                 break
             status, cpu = child.reap()
             self.cpu_used += cpu
@@ -425,38 +449,67 @@ def _death_cause(status: int, detail: str) -> tuple[str, str]:
 
 
 class Server:
+    """Serves requests one at a time; between them, when the host is not waiting, it reaps
+    finished children and forks the next ones, so neither is on a request's critical path."""
+
+    STOCK = 2  # children forked ahead of time
+
     def __init__(self) -> None:
         self.channel = HostChannel()
         self.batches: OrderedDict[str, list[Any]] = OrderedDict()
-        self.child: Child | None = None
+        self.ready: list[Child] = []
         self.to_reap: list[Child] = []
+        self.swept = True
 
-    def reap_finished(self) -> None:
-        for child in self.to_reap:
-            child.reap()
-        self.to_reap.clear()
-        self.sweep()
-
+    # ---------------------------------------------------------------- children
     def take_child(self, batch: str) -> Child:
-        self.reap_finished()
-        child = self.child
-        self.child = None
-        if child is None or batch not in child.known:
-            if child is not None:
-                child.kill()
-                child.reap()
-            child = Child(self.channel, self.batches)
-        return child
+        while self.ready:
+            child = self.ready.pop(0)
+            if batch in child.known:
+                return child
+            self.retire(child)
+        return Child(self.channel, self.batches)
 
-    def prefork(self) -> None:
-        if self.child is None:
-            self.child = Child(self.channel, self.batches)
+    def retire(self, child: Child) -> None:
+        """Kill a child now; wait for it later (a process's teardown costs milliseconds)."""
+        child.kill_group_quietly()
+        self.to_reap.append(child)
+        self.swept = False
+
+    def drop_ready(self) -> None:
+        for child in self.ready:
+            self.retire(child)
+        self.ready.clear()
+
+    def maintenance_step(self) -> bool:
+        """One unit of background work; False when there is nothing left to do."""
+        for child in self.to_reap:
+            if child.try_reap():
+                self.to_reap.remove(child)
+                return True
+        if not self.swept and not self.to_reap:
+            self.sweep()
+            self.swept = True
+            return True
+        if len(self.ready) < self.STOCK:
+            self.ready.append(Child(self.channel, self.batches))
+            return True
+        return bool(self.to_reap)
+
+    def idle(self) -> None:
+        """Do background work until a request is waiting or nothing is left to do."""
+        while not self.channel.pending():
+            if not self.maintenance_step():
+                return
+            if self.to_reap and not self.channel.pending():
+                if not any(c.try_reap() for c in list(self.to_reap)):
+                    self.channel.wait_readable(0.002)
 
     def sweep(self) -> None:
         """In the container: kill any process a program left behind (setsid escapes killpg)."""
         if not IN_CONTAINER:
             return
-        keep = {1, os.getpid(), self.child.pid if self.child else -1}
+        keep = {1, os.getpid()} | {c.pid for c in self.ready}
         for name in os.listdir("/proc"):
             if name.isdigit() and int(name) not in keep:
                 try:
@@ -470,10 +523,25 @@ class Server:
                 break
             if pid == 0:
                 break
+            self.to_reap = [c for c in self.to_reap if c.pid != pid or c.close_fds()]
 
+    def warm_for(self, source: str) -> None:
+        """Import sympy into the parent the first time a program needs it.
+
+        sympy doubles the parent's memory, and with it the cost of every fork and exit; most
+        programs (ARC grids, bit strings) never touch it, so it is loaded on demand, and every
+        child forked afterwards inherits it warm.
+        """
+        if "sympy" in source and "sympy" not in sys.modules:
+            import sympy  # noqa: F401
+
+            policy.preload_allowed_modules()
+            self.drop_ready()
+
+    # ---------------------------------------------------------------- requests
     def serve(self) -> None:
-        self.prefork()
         while True:
+            self.idle()
             req = self.channel.read_request()
             if req is None:
                 return
@@ -487,22 +555,17 @@ class Server:
                 self.batches.move_to_end(req["batch"])
                 while len(self.batches) > MAX_CACHED_BATCHES:
                     self.batches.popitem(last=False)
-                if self.child is not None:  # it predates this batch
-                    self.child.kill()
-                    self.child.reap()
-                    self.child = None
+                self.drop_ready()  # they were forked before this batch existed
                 self.channel.send_json(b"J", {"ok": True})
-                self.prefork()
             elif op == "run":
                 inputs = self.batches.get(req.get("batch"))
                 if inputs is None:
                     self.channel.send_json(b"D", {"id": req.get("id"), "error": "unknown_batch"})
                     continue
                 self.batches.move_to_end(req["batch"])
+                self.warm_for(str(req.get("source", "")))
                 result = Run(self, req, inputs).execute()
                 self.channel.send_json(b"D", result)
-                self.reap_finished()
-                self.prefork()
             elif op == "quit":
                 return
             else:
@@ -516,8 +579,8 @@ def main() -> None:
     try:
         server.serve()
     finally:
-        if server.child is not None:
-            server.child.kill()
+        for child in server.ready + server.to_reap:
+            child.kill_group_quietly()
 
 
 if __name__ == "__main__":

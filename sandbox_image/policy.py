@@ -125,6 +125,8 @@ ALLOWED_MODULES_STANDARD = frozenset({
     "typing", "dataclasses", "copy", "fractions", "decimal", "statistics", "operator", "enum",
     "array", "random", "hashlib", "numpy", "sympy",
 })
+#: Heavy modules the exec server imports into its warm parent only when a program names them.
+ON_DEMAND_MODULES = frozenset({"sympy"})
 #: Reach attributes without RestrictedPython's guard (or evaluate strings): not under strict.
 STRICT_EXCLUDED = frozenset({"functools", "operator", "string", "sympy"})
 ALLOWED_MODULES_STRICT = ALLOWED_MODULES_STANDARD - STRICT_EXCLUDED
@@ -212,7 +214,11 @@ def direct_attr_ok(name: str) -> bool:
 
 def preload_allowed_modules() -> None:
     """Import every allowed module once (in the warm parent) so direct_attr_ok sees them all."""
+    import sys
+
     for name in sorted(ALLOWED_MODULES_STANDARD):
+        if name in ON_DEMAND_MODULES and name not in sys.modules:
+            continue  # loaded by the server when a program names it (see exec_server.warm_for)
         try:
             importlib.import_module(name)
         except ImportError:
@@ -446,6 +452,7 @@ def _formatter_field_name_split(name: str) -> Any:
 
 def make_guards(strict: bool) -> dict[str, Any]:
     """The run-time half of the policy: the functions RestrictedPython's rewrite calls."""
+    import sys
 
     def check_module_access(obj: Any, name: str) -> None:
         mod_name = getattr(obj, "__name__", "")
@@ -516,6 +523,10 @@ def make_guards(strict: bool) -> dict[str, Any]:
                        fromlist: Any = (), level: int = 0) -> Any:
         if level or type(name) is not str or not module_allowed(name, strict, private_ok=True):
             raise RestrictedError(f'import of "{name}" is not allowed')
+        top = name.split(".", 1)[0]
+        if top in ON_DEMAND_MODULES and top not in sys.modules:
+            # The direct-attribute table was computed without it: refuse rather than guess.
+            raise RestrictedError(f'"{top}" was not loaded for this program')
         for item in fromlist or ():
             if type(item) is not str:
                 raise RestrictedError("bad import")

@@ -27,7 +27,7 @@ import policy
 
 FATAL = -1
 END = -2
-FLUSH_EVERY = 2048  # inputs
+FLUSH_EVERY = 4096  # inputs
 FLUSH_SECONDS = 0.05
 DETAIL_CAP = 300
 OUTPUT_UNITS_CAP = 200_000  # list elements + string characters of one output
@@ -200,7 +200,7 @@ def _run_job(job: dict[str, Any], inputs: list[Any], result_fd: int, progress: A
     skip = sorted(set(job.get("skip", ())))
     copy = _copier(inputs[0]) if n else None
     i = job.get("start", 0)
-    chunk = 16  # grows while inputs are fast, so slow programs still report often
+    chunk = 64  # grows while inputs are fast, so slow programs still report often
     while i < n:
         while skip and skip[0] < i:
             skip.pop(0)
@@ -212,7 +212,7 @@ def _run_job(job: dict[str, Any], inputs: list[Any], result_fd: int, progress: A
         values, errors = _run_range(fn, inputs, i, end, copy, progress)
         out.send(i, end, {"v": values, "e": errors})
         if time.monotonic() - t0 < FLUSH_SECONDS:
-            chunk = min(chunk * 4, FLUSH_EVERY)
+            chunk = min(chunk * 8, FLUSH_EVERY)
         else:
             chunk = max(16, chunk // 4)
         i = end

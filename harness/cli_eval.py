@@ -1,0 +1,318 @@
+"""`harness eval ...`: evaluation runs. `erm` is the hidden-mapping family (fn_a..fn_q).
+
+Flags are parsed here; values the user did not give on the command line are left to
+`RunConfig.resolve` (environment variable, then default). The loop is `harness.runner.Runner`,
+the task family `harness.tasks.erm`, the run directory `harness.store.RunStore`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from click.core import ParameterSource
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from harness.cli_options import MultiValueOption
+from harness.config import (
+    BACKENDS,
+    POLICIES,
+    REASONING_EFFORTS,
+    TOOL_CHOICES,
+    VERBOSITIES,
+    RunConfig,
+)
+from harness.errors import UserError
+from harness.runner import (
+    ModelSession,
+    Runner,
+    RunnerOptions,
+    RunResult,
+    environment_summary,
+    package_versions,
+)
+from harness.sandbox.limits import VERDICTS, Limits
+from harness.store import RunStore
+from harness.tasks.erm import ERROR_KINDS, ErmTask, attempt_outcome, grid_points, load_task
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "run_id", "row_type", "is_summary", "fn", "length", "trial", "attempt", "model", "api_mode",
+    "reasoning_effort", "verbosity", "prompt_tokens", "completion_tokens", "reasoning_tokens",
+    "cached_tokens", "estimated_cost", "duration_ms", "eval_ms", "api_calls", "api_error",
+    "finish_reason", "max_tokens_hit", "code", "code_lines", "val_acc", "test_acc",
+    "val_acc_std", "test_acc_std", "stopped_early", "best_attempt", "attempts_used",
+    "compile_error", "outcome", "transductive",
+    *(f"errors_{k}" for k in ERROR_KINDS),
+    "dataset_seed", "dataset_path", "train_size", "val_size", "test_size",
+)  # fmt: skip
+
+
+def _opt(*names: str, env: str | None = None, help: str = "", **kw: Any):  # noqa: A002
+    text = help + (f" [env: {env}]" if env else "")
+    return click.option(*names, default=None, help=text, show_default=False, **kw)
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Evaluation runs: a model writes programs, the sandbox runs them, the host scores them."""
+
+
+@eval_group.command("erm")
+@click.option("--functions", cls=MultiValueOption,
+              help="Function ids fn_a..fn_q (default fn_a..fn_l). [env: FUNCTIONS]")
+@click.option("--lengths", cls=MultiValueOption, item_type=int,
+              help="Input lengths (default: each function's own). [env: LENGTHS]")
+@_opt("--attempts", type=click.IntRange(1), env="ATTEMPTS", help="Attempts per trial (5).")
+@_opt("--num-trials", type=click.IntRange(1), env="NUM_TRIALS", help="Trials per grid point (1).")
+@_opt("--model", env="MODEL", help="Model name (gpt-5); 'mock' starts the mock model.")
+@_opt("--api-mode", type=click.Choice(["responses", "chat_completions"]), env="API_MODE",
+      help="responses | chat_completions (responses).")
+@_opt("--base-url", "--api-base-url", "base_url", env="API_BASE_URL",
+      help="OpenAI-compatible base URL.")
+@_opt("--reasoning-effort", type=click.Choice(REASONING_EFFORTS), env="REASONING_EFFORT",
+      help="Reasoning effort (high).")
+@_opt("--verbosity", type=click.Choice(VERBOSITIES), env="VERBOSITY", help="Verbosity (low).")
+@_opt("--max-output-tokens", type=click.IntRange(1), env="MAX_OUTPUT_TOKENS",
+      help="Output token cap (20000).")
+@_opt("--tool-choice", type=click.Choice(TOOL_CHOICES), env="TOOL_CHOICE",
+      help="Tool choice (auto).")
+@click.option("--enable-code-interpreter", is_flag=True, default=None,
+              help="Give the model the code interpreter tool. [env: ENABLE_CODE_INTERPRETER]")
+@_opt("--input-rate", type=float, env="INPUT_RATE", help="USD per 1M input tokens (override).")
+@_opt("--output-rate", type=float, env="OUTPUT_RATE", help="USD per 1M output tokens (override).")
+@_opt("--max-retries", type=click.IntRange(0), env="MAX_RETRIES", help="API retries (3).")
+@_opt("--train-size", type=int, env="TRAIN_SIZE", help="Train examples in the prompt (100).")
+@_opt("--val-size", type=int, env="VAL_SIZE", help="Validation inputs (100).")
+@_opt("--test-size", type=int, env="TEST_SIZE", help="Test inputs (10000).")
+@_opt("--seed", type=int, env="GLOBAL_SEED", help="Base dataset seed (42).")
+@_opt("--dataset-dir", env="DATASET_DIR", help="Dataset cache root (datasets).")
+@_opt("--tabular-dir", env="TABULAR_DIR", help="Raw UCI files (default <dataset-dir>/raw).")
+@_opt("--concurrency", type=click.IntRange(1), env="CONCURRENCY",
+      help="Attempts in flight at once (5).")
+@_opt("--timeout", type=click.FloatRange(min=0, min_open=True), env="REQUEST_TIMEOUT",
+      help="Seconds per API call (1200).")
+@_opt("--retry-delay", type=click.FloatRange(min=0), env="RETRY_DELAY",
+      help="Base backoff between API retries, seconds (1).")
+@_opt("--backend", type=click.Choice(BACKENDS), env="SANDBOX_BACKEND",
+      help="Sandbox backend (docker).")
+@_opt("--workers", type=click.IntRange(1), env="SANDBOX_WORKERS",
+      help="Sandbox pool size (CPU count).")
+@_opt("--time-limit", type=float, env="TIME_LIMIT", help="CPU seconds per input (0.5).")
+@_opt("--batch-budget", type=float, env="BATCH_BUDGET",
+      help="CPU seconds per program over all its inputs (10).")
+@_opt("--memory-mb", type=int, env="MEMORY_MB", help="Memory cap per program (1024).")
+@_opt("--policy", type=click.Choice(POLICIES), env="SANDBOX_POLICY",
+      help="Language policy (standard); recorded in the manifest.")
+@_opt("--out-dir", env="OUT_DIR", help="Parent of run directories (runs).")
+@_opt("--run-id", env="RUN_ID", help="Run directory name (default: time-model-random).")
+@_opt("--mock-policy", env="MOCK_POLICY", help="Mock model: oracle | noisy | replay:FILE.")
+@_opt("--mock-seed", type=int, env="MOCK_SEED", help="Mock model seed (0).")
+@_opt("--fail-rate", type=click.FloatRange(0, 1), env="MOCK_FAIL_RATE",
+      help="Mock model: share of requests failing with 429/500/stall (0).")
+@click.option("--resume", "resume", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Continue the run in this directory.")
+@click.option("--dry-run", is_flag=True, default=False,
+              help="Print the exact request bodies and exit (no key, no sandbox).")
+@click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
+@click.pass_context
+def erm(ctx: click.Context, resume: Path | None, dry_run: bool, no_progress: bool,
+        **params: Any) -> None:  # fmt: skip
+    """Hidden-mapping tasks: programs for fn_a..fn_q, scored on validation and test inputs."""
+    given = {name: value for name, value in params.items()
+             if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}  # fmt: skip
+    given["dry_run"] = dry_run
+    given["progress"] = not no_progress
+    store: RunStore | None = None
+    if resume is not None:
+        config, store = _resume_config(resume, given)
+    else:
+        config = RunConfig.resolve(given)
+    points = grid_points(config.functions, config.lengths)
+    if config.dry_run:
+        _dry_run(config, points)
+        return
+    run_erm(config, points, store=store, argv=sys.argv)
+
+
+# ---------------------------------------------------------------------- pieces
+def _resume_config(run_dir: Path, given: dict[str, Any]) -> tuple[RunConfig, RunStore]:
+    store = RunStore(run_dir)
+    manifest = store.read_manifest()
+    if manifest is None or "config" not in manifest:
+        raise UserError(f"{run_dir} is not a run directory (no readable manifest.json)")
+    saved = RunConfig.from_dict(manifest["config"])
+    runtime = {k: v for k, v in given.items() if k in
+               ("concurrency", "workers", "timeout", "retry_delay", "max_retries", "progress")}
+    config = dataclasses.replace(saved, **runtime)
+    wanted = RunConfig.resolve({**manifest["config"], **given} | {"run_id": saved.run_id})
+    changed = [k for k in saved.differences(wanted) if k in given]
+    if changed:
+        raise UserError(f"cannot change {', '.join(changed)} when resuming {run_dir}; "
+                        "start a new run instead")  # fmt: skip
+    return config, store
+
+
+def _tasks(config: RunConfig, points: list[tuple[str, int]], log: Any = None) -> list[ErmTask]:
+    tasks = []
+    for fn, L in points:
+        t0 = time.perf_counter()
+        task = load_task(fn, L, train_size=config.train_size, val_size=config.val_size,
+                         test_size=config.test_size, seed=config.seed,
+                         dataset_dir=config.dataset_dir, tabular_dir=config.tabular_dir)
+        if log:
+            log("dataset", task_id=task.task_id, path=str(task.path),
+                derived_seed=task.meta.get("derived_seed"),
+                seconds=round(time.perf_counter() - t0, 3))  # fmt: skip
+        tasks.append(task)
+    return tasks
+
+
+def _dry_run(config: RunConfig, points: list[tuple[str, int]]) -> None:
+    session = ModelSession(config, require_key=False)
+    endpoint = "/responses" if config.api_mode == "responses" else "/chat/completions"
+    for task in _tasks(config, points):
+        body = session.client.request_body(session.request(task))
+        click.echo(f"# {task.task_id}  POST {endpoint}  (x{config.attempts} attempts, "
+                   f"{config.num_trials} trials; header X-Harness-Task: {task.task_id})")
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+
+
+def _manifest(config: RunConfig, argv: list[str], tasks: list[ErmTask], pool_info: Any,
+              status: str, result: RunResult | None, started: float,
+              previous: dict[str, Any] | None) -> dict[str, Any]:
+    manifest: dict[str, Any] = {
+        "run_id": config.run_id,
+        "task_family": "erm",
+        "status": status,
+        "created_at": (previous or {}).get("created_at", round(started, 3)),
+        "updated_at": round(time.time(), 3),
+        "argv": argv,
+        "invocations": [*(previous or {}).get("invocations", []), {"argv": argv,
+                                                                   "at": round(started, 3)}],
+        "config": config.to_dict(),
+        "limits": dataclasses.asdict(_limits(config)),
+        "environment": environment_summary(),
+        "packages": package_versions(),
+        "sandbox": pool_info,
+        "datasets": {t.task_id: {"path": str(t.path), "derived_seed": t.meta.get("derived_seed"),
+                                 "hashes": t.meta.get("hashes"), "sizes": t.meta.get("sizes")}
+                     for t in tasks},
+        "verdict_kinds": list(VERDICTS),
+    }  # fmt: skip
+    if result is not None:
+        manifest["row_counts"] = {"attempt": len(result.attempt_rows),
+                                  "best": len(result.best_rows),
+                                  "summary": len(result.summary_rows),
+                                  "new_attempts_this_invocation": result.new_attempts,
+                                  "harness_errors": result.harness_errors}  # fmt: skip
+        manifest["elapsed_s"] = round(result.elapsed_s, 2)
+    return manifest
+
+
+def _limits(config: RunConfig) -> Limits:
+    return Limits(time_limit_s=config.time_limit, batch_budget_s=config.batch_budget,
+                  memory_mb=config.memory_mb, policy=config.policy)  # fmt: skip
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(TextColumn("[bold]eval erm"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), disable=not enabled)  # fmt: skip
+
+
+def run_erm(config: RunConfig, points: list[tuple[str, int]], *, store: RunStore | None = None,
+            argv: list[str] | None = None, console: Console | None = None) -> RunResult:
+    """The whole `eval erm` run: datasets, model, sandbox, loop, artifacts, summary table."""
+    from harness.sandbox.backend import make_backend
+
+    console = console or Console()
+    started = time.time()
+    resumed = store is not None
+    store = store or RunStore.create(config.out_dir, config.run_id)
+    previous = store.read_manifest() if resumed else None
+    if resumed:
+        store.compact()
+    argv = list(argv or [])
+    store.log("invocation", argv=argv, resumed=resumed, config=config.to_dict())
+    tasks = _tasks(config, points, log=store.log)
+    session = ModelSession(config)
+    try:
+        with make_backend(config.backend, workers=config.workers,
+                          warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
+            pool_info = pool.describe()
+            store.write_manifest(_manifest(config, argv, tasks, pool_info, "running", None,
+                                           started, previous))  # fmt: skip
+            row_base = {"run_id": config.run_id, "model": config.model,
+                        "api_mode": config.api_mode, "reasoning_effort": config.reasoning_effort,
+                        "verbosity": config.verbosity, "policy": config.policy}  # fmt: skip
+            options = RunnerOptions(attempts=config.attempts, num_trials=config.num_trials,
+                                    concurrency=config.concurrency)  # fmt: skip
+            with _progress(config.progress and sys.stderr.isatty()) as progress:
+                runner = Runner(client=session.client, pool=pool, store=store,
+                                make_request=session.request, limits=_limits(config),
+                                options=options, row_base=row_base, cost=session.cost,
+                                outcome=attempt_outcome, progress=progress)  # fmt: skip
+
+                async def main() -> RunResult:
+                    try:
+                        return await runner.run(tasks)
+                    finally:
+                        await session.client.aclose()
+
+                result = asyncio.run(main())
+    finally:
+        session.stop_server()
+    store.append_rows(result.best_rows + result.summary_rows)
+    store.write_csv(result.attempt_rows + result.best_rows + result.summary_rows, CSV_COLUMNS)
+    store.write_manifest(_manifest(config, argv, tasks, pool_info, "complete", result, started,
+                                   previous))  # fmt: skip
+    store.log("run_done", attempts=len(result.attempt_rows), new=result.new_attempts,
+              elapsed_s=round(result.elapsed_s, 2))  # fmt: skip
+    print_summary(console, result, config)
+    console.print(f"run directory: {store.dir}")
+    return result
+
+
+def print_summary(console: Console, result: RunResult, config: RunConfig) -> None:
+    table = Table(title=f"eval erm: {config.model} ({config.run_id})")
+    for col in ("fn", "L", "trials", "attempts", "best val", "best test", "early stop",
+                "transductive", "cost $"):
+        table.add_column(col, justify="left" if col == "fn" else "right", no_wrap=True)
+
+    def ms(row: dict[str, Any], metric: str) -> str:
+        m, s = row.get(f"{metric}_mean"), row.get(f"{metric}_std")
+        return "-" if m is None else f"{m:.3f}±{s:.3f}"
+
+    outcome_lines = []
+    for row in result.summary_rows:
+        cost = row.get("estimated_cost")
+        table.add_row(row["fn"], str(row["length"]), str(row["n_trials"]),
+                      str(row["n_attempts"]), ms(row, "val_acc"), ms(row, "test_acc"),
+                      f"{row['stopped_early']}/{row['n_trials']}",
+                      str(row["transductive_attempts"]),
+                      "-" if cost is None else f"{cost:.4f}")  # fmt: skip
+        outcomes = " ".join(f"{k}={v}" for k, v in sorted(row["outcomes"].items()))
+        outcome_lines.append(f"  {row['task_id']:<10} {outcomes}")
+    wide = Console(width=max(console.width, 110), file=console.file)
+    wide.print(table)
+    console.print("attempt outcomes:")
+    for line in outcome_lines:
+        console.print(line, highlight=False)
+    if result.harness_errors:
+        console.print(f"[red]{result.harness_errors} attempt(s) hit a harness error "
+                      "(see runner.log)")  # fmt: skip

@@ -1,0 +1,416 @@
+"""The generic attempt loop: tasks x trials x attempts, concurrent, early stop, rows as they happen.
+
+A task family (ERM now, ARC later) provides objects following `AttemptTask`; everything else is
+shared: an asyncio semaphore bounds attempts in flight (model call + sandbox run), the trials run
+concurrently and the attempts of one trial in order (attempt k+1 only if no earlier attempt
+reached the perfect selection score: early stop). Each attempt is
+model call -> extract -> sandbox -> score -> row, and the row is made durable by the store before
+the next attempt of that trial starts. Retries of API calls live in the model client; an API
+failure is a row (`api_error`), never an exception. The best attempt of a trial is chosen by the
+selection score (validation, never test); ties go to the earlier attempt.
+
+Resume: rows already in the store are reused; their (task, trial, attempt) are skipped, and so
+are trials that already reached the perfect score.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from harness.models.base import Completion, ModelClient, ModelRequest
+from harness.sandbox.limits import Limits
+from harness.store import RunStore
+
+
+class AttemptTask(Protocol):
+    """What the runner needs from one task (a grid point, an ARC puzzle...)."""
+
+    @property
+    def task_id(self) -> str: ...  # e.g. "fn_a/L20"; also the mock model's task header
+
+    @property
+    def key(self) -> dict[str, Any]: ...  # identifying fields copied into rows (fn, length)
+
+    def messages(self) -> list[dict[str, str]]: ...
+
+    def extract(self, completion: Completion) -> str | None: ...
+
+    def row_fields(self) -> dict[str, Any]: ...  # dataset facts copied into rows
+
+    async def evaluate(self, code: str, pool: Any, limits: Limits) -> dict[str, Any]: ...
+    # must return at least the selection score key (e.g. "val_acc"); may set "compile_error"
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    attempts: int = 5
+    num_trials: int = 1
+    concurrency: int = 5
+    score_key: str = "val_acc"  # selection (and early stop) metric
+    perfect_score: float = 1.0
+    metrics: tuple[str, ...] = ("val_acc", "test_acc")  # summarised as mean/std over trials
+
+
+@dataclass
+class RunResult:
+    attempt_rows: list[dict[str, Any]]
+    best_rows: list[dict[str, Any]]
+    summary_rows: list[dict[str, Any]]
+    new_attempts: int = 0
+    harness_errors: int = 0
+    elapsed_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+RequestFactory = Callable[[AttemptTask], ModelRequest]
+CostFn = Callable[[Completion], float | None]
+OutcomeFn = Callable[[dict[str, Any]], str]
+
+
+def _default_outcome(row: dict[str, Any]) -> str:
+    return str(row.get("api_error") or row.get("compile_error") or "ok")
+
+
+class Runner:
+    """One run's loop. Build it, then `await runner.run(tasks)` (or `asyncio.run`)."""
+
+    def __init__(
+        self,
+        *,
+        client: ModelClient,
+        pool: Any,
+        store: RunStore,
+        make_request: RequestFactory,
+        limits: Limits,
+        options: RunnerOptions,
+        row_base: dict[str, Any] | None = None,
+        cost: CostFn | None = None,
+        outcome: OutcomeFn = _default_outcome,
+        progress: Any = None,
+    ) -> None:
+        self.client = client
+        self.pool = pool
+        self.store = store
+        self.make_request = make_request
+        self.limits = limits
+        self.options = options
+        self.row_base = dict(row_base or {})
+        self.cost = cost
+        self.outcome = outcome
+        self.progress = progress  # a rich Progress (or None)
+        self._bar: Any = None
+        self._rows: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self._new = 0
+        self._harness_errors = 0
+
+    # ------------------------------------------------------------------ public
+    async def run(self, tasks: Sequence[AttemptTask]) -> RunResult:
+        started = time.perf_counter()
+        opts = self.options
+        for row in self.store.attempt_rows():
+            self._rows[(str(row["task_id"]), int(row["trial"]), int(row["attempt"]))] = row
+        known = {t.task_id for t in tasks}
+        total = len(tasks) * opts.num_trials * opts.attempts
+        done_before = sum(self._units_done(t.task_id, k) for t in tasks
+                          for k in range(1, opts.num_trials + 1))  # fmt: skip
+        if self.progress is not None:
+            self._bar = self.progress.add_task("attempts", total=total, completed=done_before)
+        self.store.log("run_start", tasks=len(tasks), trials=opts.num_trials,
+                       attempts=opts.attempts, resumed_rows=len(self._rows))  # fmt: skip
+        sem = asyncio.Semaphore(opts.concurrency)
+        jobs = [self._trial(t, k, sem) for t in tasks for k in range(1, opts.num_trials + 1)]
+        await asyncio.gather(*jobs)
+        rows = sorted((r for r in self._rows.values() if r["task_id"] in known),
+                      key=_row_order(tasks))  # fmt: skip
+        best = best_rows(rows, tasks, opts)
+        summaries = summary_rows(best, rows, tasks, opts)
+        return RunResult(rows, best, summaries, self._new, self._harness_errors,
+                         time.perf_counter() - started)
+
+    # ------------------------------------------------------------------ internals
+    def _trial_rows(self, task_id: str, trial: int) -> list[dict[str, Any]]:
+        return sorted((r for (t, k, _), r in self._rows.items() if t == task_id and k == trial),
+                      key=lambda r: int(r["attempt"]))  # fmt: skip
+
+    def _perfect(self, row: dict[str, Any]) -> bool:
+        score = row.get(self.options.score_key)
+        return isinstance(score, int | float) and score >= self.options.perfect_score
+
+    def _units_done(self, task_id: str, trial: int) -> int:
+        rows = self._trial_rows(task_id, trial)
+        if any(self._perfect(r) for r in rows):
+            return self.options.attempts
+        return len(rows)
+
+    def _advance(self, n: int = 1) -> None:
+        if self._bar is not None and n > 0:
+            self.progress.advance(self._bar, n)
+
+    async def _trial(self, task: AttemptTask, trial: int, sem: asyncio.Semaphore) -> None:
+        attempts = self.options.attempts
+        prior = self._trial_rows(task.task_id, trial)
+        if any(self._perfect(r) for r in prior):
+            return
+        done = {int(r["attempt"]) for r in prior}
+        for attempt in range(1, attempts + 1):
+            if attempt in done:
+                continue
+            async with sem:
+                row = await self._attempt(task, trial, attempt)
+            self._rows[(task.task_id, trial, attempt)] = row
+            self.store.append_attempt(row)
+            self._new += 1
+            self._advance()
+            self.store.log("attempt", task_id=task.task_id, trial=trial, attempt=attempt,
+                           outcome=row.get("outcome"), score=row.get(self.options.score_key),
+                           duration_ms=row.get("duration_ms"))  # fmt: skip
+            if self._perfect(row):
+                self._advance(attempts - attempt)
+                self.store.log("early_stop", task_id=task.task_id, trial=trial, attempt=attempt)
+                break
+        self.store.append_trial_event(task.task_id, trial, {"event": "trial_done",
+                                                            "task_id": task.task_id,
+                                                            "trial": trial})  # fmt: skip
+
+    async def _attempt(self, task: AttemptTask, trial: int, attempt: int) -> dict[str, Any]:
+        request = self.make_request(task)
+        started = time.time()
+        row: dict[str, Any] = {**self.row_base, "row_type": "attempt", "is_summary": False,
+                               "task_id": task.task_id, **task.key, "trial": trial,
+                               "attempt": attempt}  # fmt: skip
+        row.update(task.row_fields())
+        completion = await self.client.complete(request)
+        usage = completion.usage
+        row.update(
+            started_at=round(started, 3),
+            prompt=task.messages()[-1]["content"],
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            cached_tokens=usage.cached_tokens,
+            estimated_cost=self.cost(completion) if self.cost else None,
+            duration_ms=round(completion.duration_ms, 1),
+            api_calls=completion.attempts_made,
+            api_error=completion.error_kind,
+            api_error_detail=completion.error_detail,
+            finish_reason=completion.finish_reason,
+            max_tokens_hit=completion.max_tokens_hit,
+            response_id=completion.response_id,
+            text=completion.text,
+            reasoning_text=completion.reasoning_text,
+            code=None, code_lines=0, compile_error=None,
+            **{self.options.score_key: 0.0},
+        )  # fmt: skip
+        for metric in self.options.metrics:
+            row.setdefault(metric, 0.0)
+        if completion.ok or completion.text:
+            code = task.extract(completion)
+            if code is None:
+                row["compile_error"] = "no_code_found"
+            else:
+                row["code"] = code
+                row["code_lines"] = len(code.splitlines())
+                t0 = time.perf_counter()
+                try:
+                    row.update(await task.evaluate(code, self.pool, self.limits))
+                except Exception as exc:  # noqa: BLE001 - a harness fault must not lose the row
+                    self._harness_errors += 1
+                    row["compile_error"] = "harness_error"
+                    row["compile_error_detail"] = f"{type(exc).__name__}: {exc}"[:500]
+                    self.store.log("harness_error", task_id=task.task_id, trial=trial,
+                                   attempt=attempt, traceback=traceback.format_exc())
+                row["eval_ms"] = round((time.perf_counter() - t0) * 1000.0, 1)
+        row["stopped_early"] = self._perfect(row) and attempt < self.options.attempts
+        row["outcome"] = self.outcome(row)
+        row["finished_at"] = round(time.time(), 3)
+        return row
+
+
+# ---------------------------------------------------------------------- selection, summaries
+def _row_order(tasks: Sequence[AttemptTask]) -> Callable[[dict[str, Any]], tuple]:
+    order = {t.task_id: i for i, t in enumerate(tasks)}
+    return lambda r: (order.get(r["task_id"], 1 << 30), int(r["trial"]), int(r["attempt"]))
+
+
+def pick_best(rows: Iterable[dict[str, Any]], score_key: str = "val_acc") -> dict[str, Any] | None:
+    """Highest selection score; ties go to the earlier attempt."""
+    best: dict[str, Any] | None = None
+    for row in sorted(rows, key=lambda r: int(r["attempt"])):
+        score = float(row.get(score_key) or 0.0)
+        if best is None or score > float(best.get(score_key) or 0.0):
+            best = row
+    return best
+
+
+def best_rows(rows: list[dict[str, Any]], tasks: Sequence[AttemptTask],
+              opts: RunnerOptions) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for task in tasks:
+        for trial in range(1, opts.num_trials + 1):
+            trial_rows = [r for r in rows if r["task_id"] == task.task_id and r["trial"] == trial]
+            best = pick_best(trial_rows, opts.score_key)
+            if best is None:
+                continue
+            perfect = any(float(r.get(opts.score_key) or 0.0) >= opts.perfect_score
+                          for r in trial_rows)  # fmt: skip
+            row = {k: v for k, v in best.items() if k not in ("prompt", "text", "reasoning_text")}
+            row.update(row_type="best", is_summary=True, best_attempt=best["attempt"],
+                       attempts_used=len(trial_rows),
+                       stopped_early=perfect and len(trial_rows) < opts.attempts,
+                       trial_cost=_sum(r.get("estimated_cost") for r in trial_rows))  # fmt: skip
+            out.append(row)
+    return out
+
+
+def _sum(values: Iterable[Any]) -> float | None:
+    vals = [v for v in values if isinstance(v, int | float)]
+    return round(sum(vals), 6) if vals else None
+
+
+def mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    m = sum(values) / len(values)
+    var = sum((v - m) ** 2 for v in values) / len(values)
+    return m, math.sqrt(var)
+
+
+def summary_rows(best: list[dict[str, Any]], rows: list[dict[str, Any]],
+                 tasks: Sequence[AttemptTask], opts: RunnerOptions) -> list[dict[str, Any]]:
+    """One row per task: mean/std over trials of each best metric, plus totals."""
+    out: list[dict[str, Any]] = []
+    for task in tasks:
+        tb = [b for b in best if b["task_id"] == task.task_id]
+        tr = [r for r in rows if r["task_id"] == task.task_id]
+        if not tr:
+            continue
+        summary: dict[str, Any] = {**{k: v for k, v in tr[0].items() if k in (
+            "run_id", "model", "api_mode", "reasoning_effort", "verbosity", "dataset_seed",
+            "dataset_path", "target_name")}}  # fmt: skip
+        summary.update(row_type="summary", is_summary=True, task_id=task.task_id, **task.key,
+                       trial=None, attempt=None, n_trials=len(tb), n_attempts=len(tr))
+        for metric in opts.metrics:
+            m, s = mean_std([float(b.get(metric) or 0.0) for b in tb])
+            summary[f"{metric}_mean"] = m
+            summary[f"{metric}_std"] = s
+            summary[metric] = m
+        errors: Counter[str] = Counter()
+        for r in tr:
+            errors.update({k: v for k, v in (r.get("errors") or {}).items() if v})
+        summary["errors"] = dict(errors)
+        summary["outcomes"] = dict(Counter(str(r.get("outcome")) for r in tr))
+        summary["compile_errors"] = dict(Counter(str(r["compile_error"]) for r in tr
+                                                 if r.get("compile_error")))  # fmt: skip
+        summary["api_errors"] = sum(1 for r in tr if r.get("api_error"))
+        summary["transductive_attempts"] = sum(1 for r in tr if r.get("transductive"))
+        summary["stopped_early"] = sum(1 for b in tb if b.get("stopped_early"))
+        for tok in ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens"):
+            summary[tok] = sum(int(r.get(tok) or 0) for r in tr)
+        summary["estimated_cost"] = _sum(r.get("estimated_cost") for r in tr)
+        summary["duration_ms"] = round(sum(float(r.get("duration_ms") or 0) for r in tr), 1)
+        out.append(summary)
+    return out
+
+
+# ---------------------------------------------------------------------- run set-up helpers
+class ModelSession:
+    """A model client for a run, with the mock server started on loopback when the model is a
+    mock and no base URL was given. Use as a context manager; `close()` on the event loop that
+    ran the completions (the async client) is `aclose()`."""
+
+    def __init__(self, config: Any, *, require_key: bool = True) -> None:
+        from harness.models.factory import is_mock_model, make_client
+        from harness.models.mock_server import MockServer
+
+        self.config = config
+        self.server: MockServer | None = None
+        base_url = config.base_url
+        if is_mock_model(config.model) and not base_url and not config.dry_run:
+            try:
+                self.server = MockServer(config.mock_policy, seed=config.mock_seed,
+                                         fail_rate=config.fail_rate,
+                                         slow_s=min(5.0, config.timeout + 1.0))  # fmt: skip
+            except ValueError as exc:
+                from harness.errors import UserError
+
+                raise UserError(str(exc)) from None
+            base_url = self.server.start()
+        self.base_url = base_url
+        self.client = make_client(config.api_mode, config.model, base_url=base_url,
+                                  timeout_s=config.timeout, max_retries=config.max_retries,
+                                  retry_delay=config.retry_delay,
+                                  require_key=require_key and not config.dry_run)  # fmt: skip
+
+    def request(self, task: AttemptTask) -> ModelRequest:
+        c = self.config
+        return ModelRequest(messages=task.messages(), model=c.model,
+                            reasoning_effort=c.reasoning_effort, verbosity=c.verbosity,
+                            max_output_tokens=c.max_output_tokens, tool_choice=c.tool_choice,
+                            enable_code_interpreter=c.enable_code_interpreter,
+                            task_id=task.task_id)  # fmt: skip
+
+    def cost(self, completion: Completion) -> float | None:
+        from harness.models.pricing import estimate_cost
+
+        cost = estimate_cost(self.config.model, completion.usage, self.config.input_rate,
+                             self.config.output_rate)  # fmt: skip
+        return None if cost is None else round(cost, 8)
+
+    async def aclose(self) -> None:
+        try:
+            await self.client.aclose()
+        finally:
+            self.stop_server()
+
+    def stop_server(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+def api_key_source(env: Any = None) -> str | None:
+    """Which variable supplies the API key (never its value)."""
+    import os
+
+    env = os.environ if env is None else env
+    for name in ("TAMU_API_KEY", "OPENAI_API_KEY"):
+        if (env.get(name) or "").strip():
+            return name
+    return None
+
+
+def environment_summary() -> dict[str, Any]:
+    """Facts about the machine and process, without secrets (names of key variables only)."""
+    import os
+    import platform
+    import sys
+
+    safe_vars = ("API_MODE", "API_BASE_URL", "OPENAI_BASE_URL", "MODEL", "DATASET_DIR")
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "api_key_source": api_key_source(),
+        "env": {k: os.environ[k] for k in safe_vars if k in os.environ},
+    }
+
+
+def package_versions(names: Iterable[str] = ("harness", "openai", "numpy", "sympy", "docker",
+                                             "orjson", "click", "rich")) -> dict[str, str | None]:
+    from importlib import metadata
+
+    out: dict[str, str | None] = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
