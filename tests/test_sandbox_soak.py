@@ -58,3 +58,21 @@ def test_thousand_programs_ten_percent_hostile():
         assert len(ours) == 2
     alive = {c.id for c in client.containers.list(all=True)}
     assert not ours & alive  # every container this pool started is gone
+
+
+def test_close_drains_programs_in_flight():
+    """Closing while programs run lets them finish; later calls get a clear error."""
+    from harness.sandbox.backend import make_backend
+
+    pool = make_backend("docker", workers=1)
+    slow = ("def f(x):\n    n = 0\n    for i in range(3_000_000):\n        n += i\n"
+            "    return 'done'\n")
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        future = ex.submit(pool.run, slow, ["a"], None, Limits(time_limit_s=5))
+        import time
+
+        time.sleep(0.3)
+        pool.close()
+        assert future.result().verdicts[0].output == "done"
+    with pytest.raises(RuntimeError):
+        pool.run(slow, ["a"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
@@ -43,6 +44,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._all: set[Worker] = set()
         self._closed = False
+        self._busy = 0
         self.replaced = 0
         self._batches: dict[int, tuple[Sequence[Any], Batch]] = {}
         with ThreadPoolExecutor(max_workers=size) as ex:
@@ -79,7 +81,9 @@ class WorkerPool:
             return ProgramResult([])
         last_error = ""
         for attempt in range(2):
-            worker = self._idle.get()
+            worker = self._borrow()
+            if worker is None:
+                return ProgramResult.failed(batch.n, "crash", "the sandbox pool was closed")
             try:
                 result = worker.run(source, batch, entry, limits)
             except (WorkerLost, ProtocolError, OSError) as exc:
@@ -89,12 +93,27 @@ class WorkerPool:
             except BaseException:
                 self._replace(worker)
                 raise
+            finally:
+                with self._lock:
+                    self._busy -= 1
             self._idle.put(worker)
             result.retried = attempt > 0
             return result
         return ProgramResult.failed(batch.n, "crash",
                                     f"the sandbox worker was lost twice ({last_error})",
                                     retried=True)
+
+    def _borrow(self) -> Worker | None:
+        while True:
+            if self._closed:
+                return None
+            try:
+                worker = self._idle.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            with self._lock:
+                self._busy += 1
+            return worker
 
     async def arun(self, source: str, inputs: Sequence[Any] | Batch, entry: str | None = None,
                    limits: Limits | None = None) -> ProgramResult:
@@ -120,6 +139,8 @@ class WorkerPool:
         """Ping every worker (borrowing each in turn); replace the ones that do not answer."""
         checked, healed = 0, 0
         borrowed = [self._idle.get() for _ in range(self.size)]
+        with self._lock:
+            self._busy += len(borrowed)
         for w in borrowed:
             try:
                 w.hello(timeout_s=10)
@@ -128,15 +149,25 @@ class WorkerPool:
                 healed += 1
                 self._replace(w)
             checked += 1
+        with self._lock:
+            self._busy -= len(borrowed)
         return {"workers": checked, "replaced_now": healed, "replaced_total": self.replaced}
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "workers": self.size, **self.factory.describe()}
 
-    def close(self) -> None:
+    def close(self, drain_timeout_s: float = 60.0) -> None:
+        """Stop taking programs, let the ones in flight finish (up to the timeout), then remove
+        every worker."""
         if self._closed:
             return
         self._closed = True
+        deadline = time.monotonic() + drain_timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._busy == 0:
+                    break
+            time.sleep(0.05)
         with self._lock:
             workers = list(self._all)
             self._all.clear()

@@ -140,7 +140,10 @@ class ResultAssembler:
             raise ProtocolError(f"inputs {a}..{b} answered twice")
         ok_get = _OK_STR.get
         # The common case, a short label per input, in one pass at C speed.
-        fast = [ok_get(v) if type(v) is str else None for v in values]
+        try:
+            fast = list(map(ok_get, values))
+        except TypeError:  # unhashable outputs (grids): no fast path for this chunk
+            fast = [None] * len(values)
         for offset in range(b - a) if (errors or None in fast) else ():
             if fast[offset] is not None and str(a + offset) not in errors:
                 continue
@@ -159,7 +162,9 @@ class ResultAssembler:
             return ProgramResult([self.fatal] * self.n, fatal=self.fatal,
                                  cpu_s=float(stats.get("cpu_s", 0)),
                                  wall_s=float(stats.get("wall_s", 0)), stats=stats)
-        missing = Verdict("crash", None, "no result for this input")
-        verdicts = [v if v is not None else missing for v in self.slots]
+        verdicts = self.slots
+        if None in verdicts:
+            missing = Verdict("crash", None, "no result for this input")
+            verdicts = [v if v is not None else missing for v in self.slots]
         return ProgramResult(verdicts, cpu_s=float(stats.get("cpu_s", 0)),
                              wall_s=float(stats.get("wall_s", 0)), stats=stats)
