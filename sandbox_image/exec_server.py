@@ -192,12 +192,7 @@ class Child:
 
     def kill(self) -> None:
         self.killed_by_us = True
-        for fn in (lambda: os.killpg(self.pid, signal.SIGKILL),
-                   lambda: os.kill(self.pid, signal.SIGKILL)):
-            try:
-                fn()
-            except OSError:
-                pass
+        self.kill_group_quietly()
 
     def reap(self) -> tuple[int, float]:
         """Wait for the child; return its wait status and the CPU seconds it used."""
@@ -205,6 +200,15 @@ class Child:
         _, status, usage = os.wait4(self.pid, 0)
         self.close_fds()
         return status, usage.ru_utime + usage.ru_stime
+
+    def intact(self) -> bool:
+        """Still alive and not stopped? (An earlier program under ``--policy off`` could have
+        signalled it: this program must not inherit that damage.)"""
+        try:
+            pid, _ = os.waitpid(self.pid, os.WNOHANG | os.WUNTRACED)
+        except ChildProcessError:
+            return False
+        return pid == 0
 
     def try_reap(self) -> bool:
         """Reap without waiting; True once the child is gone."""
@@ -225,10 +229,13 @@ class Child:
         return False
 
     def kill_group_quietly(self) -> None:
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        """SIGKILL the child's process group and the child itself: a child killed before it
+        ran its own setsid() has no group yet, and must not survive that race."""
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def _child_main(channel: HostChannel, batches: OrderedDict[str, list[Any]], job_r: int,
@@ -465,7 +472,7 @@ class Server:
     def take_child(self, batch: str) -> Child:
         while self.ready:
             child = self.ready.pop(0)
-            if batch in child.known:
+            if batch in child.known and child.intact():
                 return child
             self.retire(child)
         return Child(self.channel, self.batches)
@@ -506,7 +513,12 @@ class Server:
                     self.channel.wait_readable(0.002)
 
     def sweep(self) -> None:
-        """In the container: kill any process a program left behind (setsid escapes killpg)."""
+        """After a program: drop pre-forked children it may have signalled and, in the
+        container, kill any process it left behind (setsid escapes killpg)."""
+        damaged = [c for c in self.ready if not c.intact()]
+        for child in damaged:
+            self.ready.remove(child)
+            self.retire(child)
         if not IN_CONTAINER:
             return
         keep = {1, os.getpid()} | {c.pid for c in self.ready}
@@ -572,8 +584,21 @@ class Server:
                 self.channel.send_json(b"J", {"ok": False, "error": f"unknown op {op!r}"})
 
 
+def forbid_ptrace() -> None:
+    """Make the server (and, inherited, its children) non-dumpable: a program running under the
+    same uid then cannot ptrace it or read /proc/<pid>/mem to forge later programs' results."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
 def main() -> None:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    forbid_ptrace()
     warm_up()
     server = Server()
     try:

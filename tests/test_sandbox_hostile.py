@@ -70,3 +70,41 @@ def test_no_stray_processes_or_containers(docker_pool):
         # tini, the exec server and its two pre-forked children: nothing a program left behind
         assert len(procs) <= 4, procs
         assert all("defunct" not in " ".join(p) for p in procs), procs
+
+
+SIBLING_ATTACK = (
+    "import os, signal\ndef f(x):\n    me, parent = os.getpid(), os.getppid()\n    hits = 0\n"
+    "    for name in os.listdir('/proc'):\n        if name.isdigit() and int(name) not in "
+    "(1, me, parent):\n            try:\n                os.kill(int(name), signal.{sig})\n"
+    "                hits += 1\n            except OSError:\n                pass\n"
+    "    return hits\n")
+
+
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGSTOP"])
+def test_program_cannot_damage_the_next_programs_process(sig):
+    """Under --policy off a program can signal the children the server forked ahead for the
+    next programs; the server must notice and give the next program an intact process."""
+    import time
+
+    from harness.sandbox.backend import make_backend
+
+    probe = LEGIT[0]
+    with make_backend("docker", workers=1) as pool:
+        pool.run(probe.source, probe.inputs)
+        pool.run(probe.source, probe.inputs[:1])
+        time.sleep(0.5)  # idle: the server forks the next children ahead
+        # Same input batch as the probe: a new batch would make the server re-fork anyway.
+        hit = pool.run(SIBLING_ATTACK.replace("{sig}", sig), probe.inputs[:1],
+                       limits=Limits(policy="off"))
+        assert hit.verdicts[0].output >= 1  # it did reach a sibling
+        for _ in range(4):
+            after = pool.run(probe.source, probe.inputs)
+            assert [v.output for v in after.verdicts] == probe.expected
+            assert after.stats["children"] == 1
+
+
+def test_server_memory_is_not_readable_by_programs(docker_pool):
+    src = ("import os\ndef f(x):\n    try:\n        fh = open(f'/proc/{os.getppid()}/mem', 'rb')\n"
+           "    except OSError as exc:\n        return 'denied'\n    return 'opened'\n")
+    result = docker_pool.run(src, ["x"], limits=Limits(policy="off"))
+    assert result.verdicts[0].output == "denied"
