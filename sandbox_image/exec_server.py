@@ -170,9 +170,14 @@ class Child:
         os.close(job_r)
         os.close(res_w)
 
-    def start(self, job: dict[str, Any]) -> None:
+    def start(self, job: dict[str, Any], inline_inputs: bytes | None = None) -> None:
+        """Hand the child its one job; with the inputs too when it was forked before they
+        arrived (cheaper than killing the children forked ahead and forking new ones)."""
+        job = dict(job, inline=inline_inputs is not None)
         body = json.dumps(job).encode()
         data = struct.pack(">I", len(body)) + body
+        if inline_inputs is not None:
+            data += struct.pack(">I", len(inline_inputs)) + inline_inputs
         try:
             view = memoryview(data)
             while view:
@@ -259,11 +264,18 @@ def _child_main(channel: HostChannel, batches: OrderedDict[str, list[Any]], job_
     if head is None:
         return
     body = _read_exact(job_r, struct.unpack(">I", head)[0])
-    os.close(job_r)
     if body is None:
         return
     job = json.loads(body)
-    inputs = batches[job["batch"]]
+    if job.get("inline"):
+        head = _read_exact(job_r, 4)
+        raw = _read_exact(job_r, struct.unpack(">I", head)[0]) if head else None
+        if raw is None:
+            return
+        inputs = json.loads(raw)
+    else:
+        inputs = batches[job["batch"]]
+    os.close(job_r)
     worker.apply_limits(job["memory_mb"], job["cpu_seconds"], IN_CONTAINER)
     try:
         worker.run_job(job, inputs, res_w, progress)
@@ -336,7 +348,8 @@ class Run:
                 "memory_mb": self.memory_mb,
                 "cpu_seconds": max(1.0, self.budget - self.cpu_used) + self.setup_limit,
             }
-            child.start(job)
+            child.start(job, None if self.req["batch"] in child.known
+                        else self.server.batch_json[self.req["batch"]])
             outcome, index, detail = self.monitor(child)
             if outcome in ("end", "fatal"):
                 # Tearing a process down costs milliseconds: do it after the reply is sent.
@@ -464,6 +477,7 @@ class Server:
     def __init__(self) -> None:
         self.channel = HostChannel()
         self.batches: OrderedDict[str, list[Any]] = OrderedDict()
+        self.batch_json: dict[str, bytes] = {}  # for children forked before a batch arrived
         self.ready: list[Child] = []
         self.to_reap: list[Child] = []
         self.swept = True
@@ -472,7 +486,7 @@ class Server:
     def take_child(self, batch: str) -> Child:
         while self.ready:
             child = self.ready.pop(0)
-            if batch in child.known and child.intact():
+            if child.intact():
                 return child
             self.retire(child)
         return Child(self.channel, self.batches)
@@ -564,10 +578,11 @@ class Server:
                                               "python": sys.version.split()[0]})
             elif op == "put":
                 self.batches[req["batch"]] = req["inputs"]
+                self.batch_json[req["batch"]] = json.dumps(req["inputs"]).encode()
                 self.batches.move_to_end(req["batch"])
                 while len(self.batches) > MAX_CACHED_BATCHES:
-                    self.batches.popitem(last=False)
-                self.drop_ready()  # they were forked before this batch existed
+                    old, _ = self.batches.popitem(last=False)
+                    self.batch_json.pop(old, None)
                 self.channel.send_json(b"J", {"ok": True})
             elif op == "run":
                 inputs = self.batches.get(req.get("batch"))
