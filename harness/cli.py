@@ -32,7 +32,8 @@ def _register() -> None:
     main.add_command(exec_command)
     main.add_command(sandbox_group)
     optional = [("harness.cli_datasets", "datasets"), ("harness.cli_arc", "arc"),
-                ("harness.cli_mock", "mock_server"), ("harness.cli_eval", "eval_group")]
+                ("harness.cli_mock", "mock_server"), ("harness.cli_eval", "eval_group"),
+                ("harness.cli_report", "COMMANDS")]
     import importlib
 
     for module_name, attr in optional:
@@ -42,7 +43,9 @@ def _register() -> None:
             if exc.name != module_name:
                 raise
             continue
-        main.add_command(getattr(module, attr))
+        found = getattr(module, attr)
+        for command in found if isinstance(found, list) else [found]:
+            main.add_command(command)
 
 
 _register()
