@@ -187,9 +187,9 @@ class RunConfig:
              f"--verbosity must be one of {', '.join(VERBOSITIES)}")
         need(self.tool_choice is None or self.tool_choice in TOOL_CHOICES,
              f"--tool-choice must be one of {', '.join(TOOL_CHOICES)}")
-        policy_ok = self.mock_policy in ("oracle", "noisy") or (
+        policy_ok = self.mock_policy in ("oracle", "noisy", "arc") or (
             self.mock_policy.startswith("replay:") and len(self.mock_policy) > 7)
-        need(policy_ok, "--mock-policy must be oracle, noisy or replay:FILE")
+        need(policy_ok, "--mock-policy must be oracle, noisy, arc or replay:FILE")
         need("/" not in self.run_id and self.run_id not in (".", ".."),
              f"--run-id must be a plain name, got {self.run_id!r}")  # fmt: skip
 

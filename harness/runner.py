@@ -47,6 +47,10 @@ class AttemptTask(Protocol):
     async def evaluate(self, code: str, pool: Any, limits: Limits) -> dict[str, Any]: ...
     # must return at least the selection score key (e.g. "val_acc"); may set "compile_error"
 
+    # Optional (looked up with getattr): `async follow_up(row, request, client, pool, limits,
+    # cost) -> dict` runs after the first turn and returns updates to the row; a task family
+    # uses it for multi-turn conversations (ARC feedback mode).
+
 
 @dataclass(frozen=True)
 class RunnerOptions:
@@ -56,6 +60,7 @@ class RunnerOptions:
     score_key: str = "val_acc"  # selection (and early stop) metric
     perfect_score: float = 1.0
     metrics: tuple[str, ...] = ("val_acc", "test_acc")  # summarised as mean/std over trials
+    parallel_attempts: bool = False  # attempts of a trial run concurrently (no early stop)
 
 
 @dataclass
@@ -72,6 +77,7 @@ class RunResult:
 RequestFactory = Callable[[AttemptTask], ModelRequest]
 CostFn = Callable[[Completion], float | None]
 OutcomeFn = Callable[[dict[str, Any]], str]
+TrialDoneFn = Callable[[AttemptTask, int, list[dict[str, Any]]], None]
 
 
 def _default_outcome(row: dict[str, Any]) -> str:
@@ -94,6 +100,7 @@ class Runner:
         cost: CostFn | None = None,
         outcome: OutcomeFn = _default_outcome,
         progress: Any = None,
+        on_trial_done: TrialDoneFn | None = None,
     ) -> None:
         self.client = client
         self.pool = pool
@@ -105,6 +112,7 @@ class Runner:
         self.cost = cost
         self.outcome = outcome
         self.progress = progress  # a rich Progress (or None)
+        self.on_trial_done = on_trial_done  # called with (task, trial, rows) as a trial ends
         self._bar: Any = None
         self._rows: dict[tuple[str, int, int], dict[str, Any]] = {}
         self._new = 0
@@ -157,27 +165,50 @@ class Runner:
         attempts = self.options.attempts
         prior = self._trial_rows(task.task_id, trial)
         if any(self._perfect(r) for r in prior):
+            self._trial_done(task, trial)
             return
         done = {int(r["attempt"]) for r in prior}
-        for attempt in range(1, attempts + 1):
-            if attempt in done:
-                continue
-            async with sem:
-                row = await self._attempt(task, trial, attempt)
-            self._rows[(task.task_id, trial, attempt)] = row
-            self.store.append_attempt(row)
-            self._new += 1
-            self._advance()
-            self.store.log("attempt", task_id=task.task_id, trial=trial, attempt=attempt,
-                           outcome=row.get("outcome"), score=row.get(self.options.score_key),
-                           duration_ms=row.get("duration_ms"))  # fmt: skip
-            if self._perfect(row):
-                self._advance(attempts - attempt)
-                self.store.log("early_stop", task_id=task.task_id, trial=trial, attempt=attempt)
-                break
+        todo = [a for a in range(1, attempts + 1) if a not in done]
+        if self.options.parallel_attempts:
+            async def one(attempt: int) -> None:
+                async with sem:
+                    row = await self._attempt(task, trial, attempt)
+                self._record(task, trial, attempt, row)
+
+            await asyncio.gather(*(one(a) for a in todo))
+        else:
+            for attempt in todo:
+                async with sem:
+                    row = await self._attempt(task, trial, attempt)
+                self._record(task, trial, attempt, row)
+                if self._perfect(row):
+                    self._advance(attempts - attempt)
+                    self.store.log("early_stop", task_id=task.task_id, trial=trial,
+                                   attempt=attempt)  # fmt: skip
+                    break
         self.store.append_trial_event(task.task_id, trial, {"event": "trial_done",
                                                             "task_id": task.task_id,
                                                             "trial": trial})  # fmt: skip
+        self._trial_done(task, trial)
+
+    def _record(self, task: AttemptTask, trial: int, attempt: int, row: dict[str, Any]) -> None:
+        self._rows[(task.task_id, trial, attempt)] = row
+        self.store.append_attempt(row)
+        self._new += 1
+        self._advance()
+        self.store.log("attempt", task_id=task.task_id, trial=trial, attempt=attempt,
+                       outcome=row.get("outcome"), score=row.get(self.options.score_key),
+                       duration_ms=row.get("duration_ms"))  # fmt: skip
+
+    def _trial_done(self, task: AttemptTask, trial: int) -> None:
+        if self.on_trial_done is None:
+            return
+        try:
+            self.on_trial_done(task, trial, self._trial_rows(task.task_id, trial))
+        except Exception:  # noqa: BLE001 - a reporting fault must not stop the other trials
+            self._harness_errors += 1
+            self.store.log("harness_error", task_id=task.task_id, trial=trial,
+                           where="on_trial_done", traceback=traceback.format_exc())
 
     async def _attempt(self, task: AttemptTask, trial: int, attempt: int) -> dict[str, Any]:
         request = self.make_request(task)
@@ -227,6 +258,18 @@ class Runner:
                     self.store.log("harness_error", task_id=task.task_id, trial=trial,
                                    attempt=attempt, traceback=traceback.format_exc())
                 row["eval_ms"] = round((time.perf_counter() - t0) * 1000.0, 1)
+        follow_up = getattr(task, "follow_up", None)
+        if (follow_up is not None and not row.get("api_error")
+                and row.get("compile_error") != "harness_error"):  # fmt: skip
+            try:
+                row.update(await follow_up(row, request, self.client, self.pool, self.limits,
+                                           self.cost))  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - a harness fault must not lose the row
+                self._harness_errors += 1
+                row["compile_error"] = "harness_error"
+                row["compile_error_detail"] = f"{type(exc).__name__}: {exc}"[:500]
+                self.store.log("harness_error", task_id=task.task_id, trial=trial,
+                               attempt=attempt, traceback=traceback.format_exc())
         row["stopped_early"] = self._perfect(row) and attempt < self.options.attempts
         row["outcome"] = self.outcome(row)
         row["finished_at"] = round(time.time(), 3)
