@@ -144,3 +144,30 @@ def resolve_cmd(subset: str, dataset: str, data_dir: Path | None) -> None:
     """Print the task ids of a subset (name or file), one per line."""
     for task in resolve_subset(dataset, subset, data_dir):
         click.echo(task.task_id)
+
+
+@arc.command("export-training")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Directory for train/validation .jsonl and .parquet files.")
+@click.option("--strip-comments", is_flag=True,
+              help="Remove comments from programs (kept only if they still compile).")
+@click.option("--with-reasoning", is_flag=True,
+              help="Prefix the completion of test-correct programs with their reasoning text.")
+@click.option("--val-fraction", type=click.FloatRange(0, 1), default=0.1, show_default=True,
+              help="Share of source tasks (whole tasks) put in the validation split.")
+@_user_errors
+def export_training_cmd(run_dirs: tuple[Path, ...], out_dir: Path, strip_comments: bool,
+                        with_reasoning: bool, val_fraction: float) -> None:
+    """Hindsight-relabelled training data from ARC RUN_DIRS (JSONL and Parquet)."""
+    from harness.arc_export import export_records, write_export
+
+    records, counts = export_records(run_dirs, strip=strip_comments, reasoning=with_reasoning,
+                                     val_fraction=val_fraction)
+    written = write_export(records, out_dir)
+    click.echo(f"read {counts.logs} task logs, {counts.attempts} attempts; kept {counts.kept}")
+    for reason, n in sorted(counts.dropped.items()):
+        click.echo(f"  dropped {n:5d}  {reason}")
+    for split, path in written.items():
+        n = sum(1 for r in records if r["split"] == split)
+        click.echo(f"{split}: {n} records -> {path} (+ .parquet)")
