@@ -24,8 +24,9 @@ sandbox: install
 eval: sandbox
 	bash scripts/eval.sh
 
-## test: the whole suite, real Docker included
+## test: the whole suite, real Docker and headless Chromium included
 test: sandbox
+	bash scripts/ensure-chromium.sh
 	$(BIN)/pytest -q tests
 
 ## bench: speed of the pool against the in-process floor and the usual alternatives

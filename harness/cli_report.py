@@ -1,0 +1,141 @@
+"""`harness rerun | usage | analyze | report`: working with finished run directories.
+
+Flags are parsed here; the work is in `harness.rerun` and `harness.report.*`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from harness.cli_options import MultiValueOption
+from harness.config import BACKENDS
+
+_RUN_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+@click.command("rerun")
+@click.argument("run_dir", type=_RUN_DIR)
+@click.option("--test-size", type=click.IntRange(2), default=None,
+              help="Test inputs of the new datasets (default: the run's).")
+@click.option("--seed", type=int, default=None, help="Base dataset seed (default: the run's).")
+@click.option("--functions", cls=MultiValueOption, help="Only these functions.")
+@click.option("--lengths", cls=MultiValueOption, item_type=int, help="Only these lengths.")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+              help="Parent of the new run directory (default: the source run's parent).")
+@click.option("--run-id", default=None,
+              help="New run directory name (default: <run>-rerun-<time>).")
+@click.option("--all-attempts", is_flag=True, default=False,
+              help="Re-run every attempt's program, not only each trial's selected one.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="docker", show_default=True,
+              help="Sandbox backend.")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Sandbox pool size (default: the run's).")
+@click.option("--dataset-dir", default=None, help="Dataset cache root (default: the run's).")
+@click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
+def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tuple[str, ...],
+          lengths: tuple[int, ...], out_dir: str | None, run_id: str | None, all_attempts: bool,
+          backend: str, workers: int | None, dataset_dir: str | None, no_progress: bool) -> None:
+    """Score a run's stored programs on new test sets (no model is called)."""
+    from harness.rerun import rerun as do_rerun
+
+    console = Console()
+    result = do_rerun(run_dir, test_size=test_size, seed=seed, functions=functions,
+                      lengths=lengths, out_dir=out_dir, run_id=run_id,
+                      all_attempts=all_attempts, backend=backend, workers=workers,
+                      dataset_dir=dataset_dir, argv=sys.argv, console=console,
+                      progress=not no_progress and sys.stderr.isatty())  # fmt: skip
+    table = Table(title=f"rerun of {run_dir.name}")
+    for col in ("fn", "L", "trials", "programs", "val", "test", "source val", "source test"):
+        table.add_column(col, justify="left" if col == "fn" else "right", no_wrap=True)
+
+    def ms(row: dict[str, Any], metric: str) -> str:
+        m, s = row.get(f"{metric}_mean"), row.get(f"{metric}_std")
+        return "-" if m is None else f"{m:.3f}±{s:.3f}"
+
+    for row in result.summary:
+        table.add_row(str(row["fn"]), str(row["length"]), str(row["n_trials"]),
+                      str(row["n_attempts"]), ms(row, "val_acc"), ms(row, "test_acc"),
+                      ms(row, "source_val_acc"), ms(row, "source_test_acc"))
+    console.print(table)
+    if result.skipped:
+        console.print(f"{len(result.skipped)} selected row(s) hold no program and were skipped")
+    console.print(f"{result.programs} programs in {result.exec_s:.2f} s: "
+                  f"{result.programs_per_s:.1f} programs/s", highlight=False)
+    console.print(f"run directory: {result.run_dir}", highlight=False)
+
+
+@click.command("usage")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--input-rate", type=click.FloatRange(min=0), default=None,
+              help="USD per 1M input tokens, for every model (overrides the price table).")
+@click.option("--output-rate", type=click.FloatRange(min=0), default=None,
+              help="USD per 1M output tokens, for every model (overrides the price table).")
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the per-model table to this CSV file.")
+def usage(paths: tuple[Path, ...], input_rate: float | None, output_rate: float | None,
+          csv_out: Path | None) -> None:
+    """Token and cost totals per model, from run directories or results CSV files."""
+    from harness.report.analyze import write_csv
+    from harness.report.usage import render, usage_report
+
+    report = usage_report(paths, input_rate, output_rate)
+    render(report, Console(width=max(Console().width, 120)))
+    if csv_out is not None:
+        write_csv(csv_out, report.as_rows())
+
+
+@click.command("analyze")
+@click.argument("run_dirs", nargs=-1, required=True, type=_RUN_DIR)
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the pooled tables of several runs go "
+                   "(default: <first run>/analysis/combined).")
+@click.option("--no-plots", is_flag=True, default=False, help="Tables only.")
+def analyze(run_dirs: tuple[Path, ...], out_dir: Path | None, no_plots: bool) -> None:
+    """Summaries, error rates, attempt progression, leakage audit, research gate (CSV + PNG)."""
+    from harness.report.analyze import analyze as do_analyze
+
+    console = Console(width=max(Console().width, 110))
+    for result in do_analyze(run_dirs, out_dir, plots=not no_plots):
+        label = ", ".join(result.run_ids)
+        gate = result.gate
+        verdict = "[green]PASSED" if gate.get("passed") else "[red]NOT PASSED"
+        console.print(f"{label}: research gate {verdict}[/] "
+                      f"(compile rate {gate.get('compile_rate')}, "
+                      f"no leakage: {gate.get('no_leakage')})")
+        for reason in gate.get("reasons", []):
+            console.print(f"  - {reason}", highlight=False)
+        rows = result.tables.get("summary_by_fn_length", [])
+        if rows:
+            table = Table()
+            for col in ("fn", "L", "trials", "test mean", "std", "SEM", "95% CI", "seed spread"):
+                table.add_column(col, justify="left" if col == "fn" else "right")
+            for r in rows:
+                ci = ("-" if r["test_ci_low"] is None
+                      else f"[{r['test_ci_low']:.3f}, {r['test_ci_high']:.3f}]")  # fmt: skip
+                table.add_row(r["fn"], str(r["length"]), str(r["n_trials"]),
+                              _num(r["test_mean"]), _num(r["test_std"]), _num(r["test_sem"]),
+                              ci, _num(r["seed_spread_test"]))
+            console.print(table)
+        console.print(f"  written to {result.out_dir}", highlight=False)
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
+@click.command("report")
+@click.argument("run_dir", type=_RUN_DIR)
+def report(run_dir: Path) -> None:
+    """Write RUN_DIR/report.html: configuration, tables, plots, programs (one file)."""
+    from harness.report.html import write_report
+
+    click.echo(str(write_report(run_dir)))
+
+
+COMMANDS = [rerun, usage, analyze, report]

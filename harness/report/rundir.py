@@ -1,0 +1,182 @@
+"""Reading a run directory back: manifest, rows by kind, task family.
+
+Every report command starts here. A run directory holds `manifest.json` (with `task_family`) and
+`results_attempts.jsonl` (see `harness.store`); ARC runs also hold `summary.json` and
+`tasks/*.json`. A killed run may lack its best/summary rows: they are recomputed from the attempt
+rows (best by validation accuracy, ties to the earlier attempt), never by test accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import UserError
+from harness.store import JSONL_NAME, MANIFEST_NAME
+
+FAMILIES = ("erm", "arc")
+
+
+@dataclass
+class RunData:
+    """One run directory, read once."""
+
+    dir: Path
+    manifest: dict[str, Any]
+    family: str
+    attempts: list[dict[str, Any]]
+    best: list[dict[str, Any]]
+    summary: list[dict[str, Any]]
+    arc_summary: dict[str, Any] | None = None
+    arc_tasks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest.get("run_id") or self.dir.name)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return dict(self.manifest.get("config") or {})
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} is not valid JSON: {exc}") from None
+
+
+def load_run(path: str | Path) -> RunData:
+    """Read a run directory, or fail with one clear line."""
+    run_dir = Path(path)
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir} is not a directory")
+    manifest = _read_json(run_dir / MANIFEST_NAME)
+    arc_summary = _read_json(run_dir / "summary.json")
+    if not isinstance(manifest, dict):
+        if isinstance(arc_summary, dict) and (run_dir / "tasks").is_dir():
+            manifest = {"run_id": arc_summary.get("run_id", run_dir.name), "task_family": "arc"}
+        else:
+            raise UserError(f"{run_dir} is not a run directory (no readable {MANIFEST_NAME})")
+    family = str(manifest.get("task_family") or "erm")
+    if family not in FAMILIES:
+        raise UserError(f"{run_dir}: unknown task family {family!r}")
+    rows = _read_rows(run_dir / JSONL_NAME)  # read-only: never create folders in a source run
+    attempts = _dedupe_attempts(rows)
+    best = [r for r in rows if r.get("row_type") == "best"]
+    summary = [r for r in rows if r.get("row_type") == "summary"]
+    if attempts and not best:
+        best = recompute_best(attempts)
+    if attempts and not summary:
+        summary = recompute_summary(best, attempts)
+    data = RunData(run_dir, manifest, family, attempts, best, summary)
+    if family == "arc":
+        data.arc_summary = arc_summary if isinstance(arc_summary, dict) else None
+        data.arc_tasks = _arc_tasks(run_dir)
+    return data
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return rows
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a torn last line of a killed run
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
+def _dedupe_attempts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_key: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for row in rows:
+        if row.get("is_summary") or row.get("row_type", "attempt") != "attempt":
+            continue
+        try:
+            key = (str(row["task_id"]), int(row["trial"]), int(row["attempt"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        by_key[key] = row
+    return list(by_key.values())
+
+
+def _arc_tasks(run_dir: Path) -> list[dict[str, Any]]:
+    out = []
+    for path in sorted((run_dir / "tasks").glob("*.json")):
+        data = _read_json(path)
+        if isinstance(data, dict):
+            data.setdefault("task_id", path.stem)
+            out.append(data)
+    return out
+
+
+# ---------------------------------------------------------------------- recomputation
+def task_order(rows: list[dict[str, Any]]) -> list[str]:
+    """Task ids sorted by (fn, length) when rows carry them, else in order of appearance."""
+    first: dict[str, tuple[Any, ...]] = {}
+    for i, r in enumerate(rows):
+        tid = str(r.get("task_id"))
+        if tid not in first:
+            try:
+                first[tid] = (str(r.get("fn") or ""), int(r.get("length") or 0), i)
+            except (TypeError, ValueError):
+                first[tid] = (str(r.get("fn") or ""), 0, i)
+    return sorted(first, key=lambda t: first[t])
+
+
+def recompute_best(attempts: list[dict[str, Any]], score_key: str = "val_acc",
+                   perfect: float = 1.0) -> list[dict[str, Any]]:
+    """Best attempt per (task, trial) by `score_key`, ties to the earlier attempt."""
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in attempts:
+        groups.setdefault((str(r["task_id"]), int(r["trial"])), []).append(r)
+    out = []
+    for (_task, _trial), rows in sorted(groups.items()):
+        rows = sorted(rows, key=lambda r: int(r["attempt"]))
+        best = rows[0]
+        for r in rows[1:]:
+            if float(r.get(score_key) or 0.0) > float(best.get(score_key) or 0.0):
+                best = r
+        row = {k: v for k, v in best.items() if k not in ("prompt", "text", "reasoning_text")}
+        row.update(row_type="best", is_summary=True, best_attempt=best["attempt"],
+                   attempts_used=len(rows),
+                   stopped_early=any(float(r.get(score_key) or 0) >= perfect for r in rows))
+        out.append(row)
+    return out
+
+
+def mean_std(values: list[float]) -> tuple[float | None, float | None]:
+    """Mean and population std (the runner's convention for summary rows)."""
+    if not values:
+        return None, None
+    m = sum(values) / len(values)
+    return m, math.sqrt(sum((v - m) ** 2 for v in values) / len(values))
+
+
+def recompute_summary(best: list[dict[str, Any]],
+                      attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for task_id in task_order(attempts):
+        tb = [b for b in best if b["task_id"] == task_id]
+        tr = [r for r in attempts if r["task_id"] == task_id]
+        row: dict[str, Any] = {"row_type": "summary", "is_summary": True, "task_id": task_id,
+                               "fn": tr[0].get("fn"), "length": tr[0].get("length"),
+                               "model": tr[0].get("model"), "n_trials": len(tb),
+                               "n_attempts": len(tr)}
+        for metric in ("val_acc", "test_acc"):
+            m, s = mean_std([float(b.get(metric) or 0.0) for b in tb])
+            row[f"{metric}_mean"], row[f"{metric}_std"], row[metric] = m, s, m
+        out.append(row)
+    return out
