@@ -297,6 +297,9 @@ def run_arc(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[ArcTask], *
     print_summary(console, summary)
     if result.harness_errors:
         console.print(f"[red]{result.harness_errors} harness error(s) (see runner.log)")
+    from harness.report.html import write_report_quietly
+
+    write_report_quietly(store.dir, console)
     console.print(f"run directory: {store.dir}")
     return ArcRunResult(store.dir, result, runs, agg, summary)
 

@@ -307,6 +307,9 @@ def run_erm(config: RunConfig, points: list[tuple[str, int]], *, store: RunStore
     store.log("run_done", attempts=len(result.attempt_rows), new=result.new_attempts,
               elapsed_s=round(result.elapsed_s, 2))  # fmt: skip
     print_summary(console, result, config)
+    from harness.report.html import write_report_quietly
+
+    write_report_quietly(store.dir, console)
     console.print(f"run directory: {store.dir}")
     return result
 

@@ -37,14 +37,39 @@ _RUN_DIR = click.Path(file_okay=False, path_type=Path)
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Sandbox pool size (default: the run's).")
 @click.option("--dataset-dir", default=None, help="Dataset cache root (default: the run's).")
+@click.option("--dataset", "arc_dataset", type=click.Choice(["arc-agi-1", "arc-agi-2"]),
+              default=None, help="ARC runs: tasks to re-score on (default: the run's dataset).")
+@click.option("--subset", default=None,
+              help="ARC runs: subset of --dataset to run every stored program on (default: the "
+                   "run's own tasks).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="ARC runs: a directory of task JSON files instead of the packaged data.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="ARC runs: first N tasks.")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
 def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tuple[str, ...],
           lengths: tuple[int, ...], out_dir: str | None, run_id: str | None, all_attempts: bool,
-          backend: str, workers: int | None, dataset_dir: str | None, no_progress: bool) -> None:
-    """Score a run's stored programs on new test sets (no model is called)."""
+          backend: str, workers: int | None, dataset_dir: str | None, arc_dataset: str | None,
+          subset: str | None, data_dir: Path | None, limit: int | None,
+          no_progress: bool) -> None:
+    """Score a run's stored programs on new test sets (no model is called).
+
+    Hidden-mapping runs: new datasets (--test-size, --seed). ARC runs: the run's tasks again, or
+    every stored program on the tasks of --dataset/--subset (e.g. ARC-AGI-1 programs on
+    ARC-AGI-2), scored and voted as attempts are."""
+    from harness.errors import UserError
+    from harness.report.rundir import load_run
     from harness.rerun import rerun as do_rerun
 
     console = Console()
+    source = load_run(run_dir)
+    if source.family == "arc":
+        _rerun_arc(source, console, out_dir=out_dir, run_id=run_id, all_attempts=all_attempts,
+                   backend=backend, workers=workers, dataset=arc_dataset, subset=subset,
+                   data_dir=data_dir, limit=limit, progress=not no_progress)
+        return
+    if arc_dataset or subset or data_dir or limit:
+        raise UserError("--dataset/--subset/--data-dir/--limit apply to ARC runs; "
+                        f"{run_dir} is a {source.family} run")
     result = do_rerun(run_dir, test_size=test_size, seed=seed, functions=functions,
                       lengths=lengths, out_dir=out_dir, run_id=run_id,
                       all_attempts=all_attempts, backend=backend, workers=workers,
@@ -66,6 +91,34 @@ def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tup
     if result.skipped:
         console.print(f"{len(result.skipped)} selected row(s) hold no program and were skipped")
     console.print(f"{result.programs} programs in {result.exec_s:.2f} s: "
+                  f"{result.programs_per_s:.1f} programs/s", highlight=False)
+    console.print(f"run directory: {result.run_dir}", highlight=False)
+
+
+def _rerun_arc(source: Any, console: Console, *, out_dir: str | None, run_id: str | None,
+               all_attempts: bool, backend: str, workers: int | None, dataset: str | None,
+               subset: str | None, data_dir: Path | None, limit: int | None,
+               progress: bool) -> None:
+    import time
+
+    from harness.arc_rerun import arc_rerun
+
+    result = arc_rerun(source, dataset=dataset, subset=subset, data_dir=data_dir, limit=limit,
+                       all_attempts=all_attempts,
+                       out_dir=Path(out_dir) if out_dir else source.dir.parent,
+                       run_id=run_id or f"{source.run_id}-rerun-{time.strftime('%Y%m%d-%H%M%S')}",
+                       backend=backend, workers=workers, argv=sys.argv,
+                       progress=progress and sys.stderr.isatty(), console=console)
+    table = Table(title=f"rerun of {source.dir.name}: {result.programs} programs")
+    for col in ("task", "score", "oracle", "train perfect", "programs solving"):
+        table.add_column(col, justify="left" if col == "task" else "right")
+    for task_id, t in result.tasks.items():
+        table.add_row(task_id, "-" if t.get("score") is None else f"{t['score']:.3f}",
+                      str(t.get("oracle")), str(t.get("train_perfect")),
+                      str(t.get("attempts_test_correct")))
+    console.print(table)
+    console.print(f"official score {result.score:.3f} over {len(result.tasks)} tasks; "
+                  f"{result.runs} program runs in {result.exec_s:.2f} s: "
                   f"{result.programs_per_s:.1f} programs/s", highlight=False)
     console.print(f"run directory: {result.run_dir}", highlight=False)
 

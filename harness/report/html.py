@@ -255,3 +255,16 @@ def write_report(run_dir: str | Path) -> Path:
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def write_report_quietly(run_dir: str | Path, console: Any) -> Path | None:
+    """Called by the runners at the end of a run: a report that fails must not fail the run
+    (its rows are already safe on disk); say why and how to retry."""
+    try:
+        path = write_report(run_dir)
+    except Exception as exc:  # noqa: BLE001 - reported, never raised
+        console.print(f"[yellow]report not written ({type(exc).__name__}: {exc}); "
+                      f"retry with `harness report {run_dir}`")
+        return None
+    console.print(f"report: {path}", highlight=False)
+    return path

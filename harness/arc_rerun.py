@@ -1,0 +1,161 @@
+"""Re-run the programs an ARC run stored, on the same tasks or on other ones (no model call).
+
+Each stored program is treated as one "attempt" on each target task: it runs in the sandbox on
+every train and test input, is scored exactly as in ``harness eval arc``, and the programs vote
+as attempts do. So ``--dataset arc-agi-2 --subset all_evaluation`` answers "how far do the
+programs written for ARC-AGI-1 get on ARC-AGI-2", with the official pass@2 score, and without a
+``--dataset`` the run's own tasks are re-scored (e.g. under another policy or time limit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from harness.errors import UserError
+from harness.report.rundir import RunData
+from harness.sandbox.limits import Limits
+from harness.store import RunStore
+from harness.tasks.arc import find_task, resolve_subset
+from harness.tasks.arc_eval import ENTRY, ArcEvalTask, task_result
+from harness.transduction import detect_transduction
+
+
+@dataclass
+class ArcRerunResult:
+    run_dir: Path
+    tasks: dict[str, dict[str, Any]]
+    programs: int
+    runs: int
+    exec_s: float
+
+    @property
+    def programs_per_s(self) -> float:
+        return self.runs / self.exec_s if self.exec_s > 0 else 0.0
+
+    @property
+    def score(self) -> float:
+        scores = [t.get("score") or 0.0 for t in self.tasks.values()]
+        return sum(scores) / len(scores) if scores else 0.0
+
+
+def select_arc_programs(source: RunData, all_attempts: bool) -> list[dict[str, Any]]:
+    """Per source task, the executed attempt with the most train pairs right (earliest on ties),
+    or every executed, non-transductive attempt with ``all_attempts``."""
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for row in source.attempts:
+        if row.get("code") and row.get("executed") and not row.get("transductive"):
+            by_task.setdefault(str(row["task_id"]), []).append(row)
+    chosen: list[dict[str, Any]] = []
+    for rows in by_task.values():
+        rows.sort(key=lambda r: (int(r.get("trial") or 1), int(r["attempt"])))
+        if all_attempts:
+            chosen += rows
+        else:
+            chosen.append(max(rows, key=lambda r: (float(r.get("train_acc") or 0.0),
+                                                   -int(r["attempt"]))))
+    if not chosen:
+        raise UserError(f"run {source.dir} stores no executed programs to re-run")
+    return chosen
+
+
+def _programs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        sha = hashlib.sha256(row["code"].encode()).hexdigest()
+        seen.setdefault(sha, {"sha256": sha, "code": row["code"],
+                              "source_task": row["task_id"], "source_attempt": row["attempt"]})
+    return list(seen.values())
+
+
+def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
+              data_dir: Path | None, limit: int | None, all_attempts: bool, out_dir: Path,
+              run_id: str, backend: str, workers: int | None, argv: Sequence[str],
+              progress: bool, console: Console) -> ArcRerunResult:
+    manifest_src = source.manifest
+    arc_opts = manifest_src.get("arc") or {}
+    dataset = dataset or arc_opts.get("dataset") or manifest_src.get("dataset") or "arc-agi-1"
+    programs = _programs(select_arc_programs(source, all_attempts))
+    if subset:
+        targets = resolve_subset(dataset, subset, data_dir)
+    else:
+        ids = manifest_src.get("task_ids") or sorted({p["source_task"] for p in programs})
+        targets = [find_task(dataset, task_id, data_dir) for task_id in ids]
+    if limit:
+        targets = targets[:limit]
+    limits_d = manifest_src.get("limits") or {}
+    limits = Limits(time_limit_s=float(limits_d.get("time_limit_s", 0.5)),
+                    batch_budget_s=float(limits_d.get("batch_budget_s", 10.0)),
+                    memory_mb=int(limits_d.get("memory_mb", 1024)),
+                    policy=str(limits_d.get("policy", "standard")))
+    store = RunStore.create(str(out_dir), run_id)
+    manifest: dict[str, Any] = {
+        "run_id": run_id, "task_family": "arc", "kind": "rerun", "status": "running",
+        "argv": list(argv), "created_at": round(time.time(), 3),
+        "rerun_of": {"run_dir": str(source.dir.resolve()), "run_id": source.run_id,
+                     "selection": "all_attempts" if all_attempts else "best_train"},
+        "programs": [{k: p[k] for k in ("sha256", "source_task", "source_attempt")}
+                     for p in programs],
+        "dataset": dataset, "subset": subset or source.manifest.get("subset"),
+        "task_ids": [t.task_id for t in targets], "limits": limits.__dict__,
+    }
+    store.write_manifest(manifest)
+    eval_tasks = {t.task_id: ArcEvalTask(t, dataset=dataset, subset=subset or "") for t in targets}
+    rows_by_task: dict[str, list[dict[str, Any]]] = {t: [] for t in eval_tasks}
+
+    from harness.sandbox.backend import make_backend
+
+    with make_backend(backend, workers=workers,
+                      warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
+        manifest["sandbox"] = pool.describe()
+
+        def run_one(task: ArcEvalTask, index: int, program: dict[str, Any]) -> dict[str, Any]:
+            flagged, reason = detect_transduction(program["code"], task.train_outputs)
+            if flagged:
+                fields = {**task.empty_results(), "transductive": True,
+                          "transductive_reason": reason}
+            else:
+                if task.batch is None:
+                    task.batch = pool.batch(task.inputs)
+                fields = task.score(pool.run(program["code"], task.batch, ENTRY, limits))
+                fields.update(executed=True, transductive=False)
+            return {"task_id": task.task_id, "arc_task": task.task_id, "trial": 1,
+                    "attempt": index, "code": program["code"],
+                    "program_sha256": program["sha256"], "source_task": program["source_task"],
+                    **fields}
+
+        jobs = [(task, i + 1, p) for task in eval_tasks.values()
+                for i, p in enumerate(programs)]
+        for task in eval_tasks.values():  # encode each task's inputs once, before the threads
+            task.batch = pool.batch(task.inputs)
+        started = time.perf_counter()
+        bar = Progress(TextColumn("[bold]rerun"), BarColumn(), MofNCompleteColumn(),
+                       TimeElapsedColumn(), console=Console(stderr=True), disable=not progress)
+        with bar, ThreadPoolExecutor(max_workers=pool.size) as ex:
+            tid = bar.add_task("programs", total=len(jobs))
+            futures = [ex.submit(run_one, *job) for job in jobs]
+            for fut in as_completed(futures):
+                row = fut.result()
+                store.append_attempt(row)
+                rows_by_task[row["task_id"]].append(row)
+                bar.advance(tid)
+        exec_s = time.perf_counter() - started
+
+    tasks = {tid: task_result(eval_tasks[tid], rows) for tid, rows in rows_by_task.items()}
+    summary = {"schema": "harness.arc.rerun_summary/1", "run_id": run_id, "dataset": dataset,
+               "rerun_of": manifest["rerun_of"], "programs": len(programs), "tasks": tasks,
+               "score": sum(t.get("score") or 0.0 for t in tasks.values()) / max(1, len(tasks))}
+    (store.dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    manifest.update(status="complete", exec_s=round(exec_s, 3), program_runs=len(jobs),
+                    programs_per_s=round(len(jobs) / exec_s, 2) if exec_s else None)
+    store.write_manifest(manifest)
+    return ArcRerunResult(store.dir, tasks, len(programs), len(jobs), exec_s)
