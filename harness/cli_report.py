@@ -60,7 +60,7 @@ def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tup
     from harness.report.rundir import load_run
     from harness.rerun import rerun as do_rerun
 
-    console = Console()
+    console = Console(width=max(Console().width, 120))
     source = load_run(run_dir)
     if source.family == "arc":
         _rerun_arc(source, console, out_dir=out_dir, run_id=run_id, all_attempts=all_attempts,
