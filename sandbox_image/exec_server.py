@@ -258,8 +258,12 @@ def _child_main(channel: HostChannel, batches: OrderedDict[str, list[Any]], job_
         os.dup2(devnull, fd)
     os.close(devnull)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    warm_up(preload=False)
-    sys.modules.pop("solution", None)
+    # Warm up only while no job waits: it pays off only off the program's critical path.
+    if not _readable(job_r):
+        warm_up(preload=False)
+        sys.modules.pop("solution", None)
+        if not _readable(job_r):
+            _touch(batches)
     head = _read_exact(job_r, 4)
     if head is None:
         return
@@ -281,6 +285,22 @@ def _child_main(channel: HostChannel, batches: OrderedDict[str, list[Any]], job_
         worker.run_job(job, inputs, res_w, progress)
     except worker.WorkerBug as exc:  # our own fault, reported rather than hidden as a crash
         worker.Sender(res_w).send(worker.FATAL, worker.FATAL, {"fatal": ["crash", str(exc)]})
+
+
+def _readable(fd: int) -> bool:
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+def _touch(batches: OrderedDict[str, list[Any]]) -> None:  # pragma: no cover - in the child
+    """Take the copy-on-write faults of the cached inputs now, while the child waits for its
+    job: reading a Python object writes its reference count, which copies its page."""
+    stack: list[Any] = list(batches.values())[-4:]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
 
 
 def _read_exact(fd: int, n: int) -> bytes | None:
@@ -314,6 +334,7 @@ class Run:
         self.relayed = 0
         self.children = 0
         self.parent_emitted: set[int] = set()
+        self.child_timing: dict[str, float] = {}
 
     # frames the parent writes itself, in the child's format
     def emit(self, indices: list[int], kind: str, detail: str) -> None:
@@ -385,7 +406,8 @@ class Run:
                 break
             start = nxt
         return {"id": self.req["id"], "cpu_s": round(self.cpu_used, 4),
-                "wall_s": round(time.monotonic() - wall0, 4), "children": self.children}
+                "wall_s": round(time.monotonic() - wall0, 4), "children": self.children,
+                "child_ms": self.child_timing}
 
     def monitor(self, child: Child) -> tuple[str, int, str]:
         """Relay the child's frames until it ends; kill it when a limit is crossed."""
@@ -422,6 +444,13 @@ class Run:
                         child.kill()
                         return "overflow", -1, "outputs exceeded the size cap"
                     if a == worker.END:
+                        try:  # the child's own timings: informative only, never trusted
+                            timing = json.loads(frame[8:]).get("timing_ms")
+                            if isinstance(timing, dict):
+                                self.child_timing = {str(k)[:20]: float(v)
+                                                     for k, v in list(timing.items())[:5]}
+                        except (ValueError, TypeError, AttributeError):
+                            pass
                         return "end", self.n, ""
                     if a == worker.FATAL:
                         self.server.channel.send(b"C", frame)

@@ -177,6 +177,7 @@ def _run_job(job: dict[str, Any], inputs: list[Any], result_fd: int, progress: A
     out = Sender(result_fd)
     policy_name = job["policy"]
     progress[0] = -1
+    t_start = time.perf_counter()
     try:
         code, module, sink = policy.compile_program(job["source"], policy_name)
     except policy.PolicyError as exc:
@@ -186,6 +187,7 @@ def _run_job(job: dict[str, Any], inputs: list[Any], result_fd: int, progress: A
     import sys
     sys.modules["solution"] = module
     sys.setrecursionlimit(6000)
+    t_compiled = time.perf_counter()
     try:
         exec(code, module.__dict__)
         fn = _entry(module.__dict__, job.get("entry"), job["source"])
@@ -196,6 +198,7 @@ def _run_job(job: dict[str, Any], inputs: list[Any], result_fd: int, progress: A
         out.send(FATAL, FATAL, {"fatal": [_kind(exc), f"module: {_describe(exc)}"]})
         return
 
+    t_ready = time.perf_counter()
     n = len(inputs)
     skip = sorted(set(job.get("skip", ())))
     copy = _copier(inputs[0]) if n else None
@@ -217,7 +220,11 @@ def _run_job(job: dict[str, Any], inputs: list[Any], result_fd: int, progress: A
             chunk = max(16, chunk // 4)
         i = end
     progress[0] = n
-    out.send(END, END, {"stdout": sink.text()})
+    t_end = time.perf_counter()
+    out.send(END, END, {"stdout": sink.text(), "timing_ms": {
+        "compile": round((t_compiled - t_start) * 1000, 3),
+        "setup": round((t_ready - t_compiled) * 1000, 3),
+        "inputs": round((t_end - t_ready) * 1000, 3)}})
 
 
 def _run_range(fn: Any, inputs: list[Any], a: int, b: int, copy: Any,
