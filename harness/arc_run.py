@@ -16,7 +16,6 @@ mock's reply counter moves on), shares nothing else, and is scored on its own.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import sys
 import time
@@ -39,13 +38,12 @@ from rich.table import Table
 from harness.config import RunConfig
 from harness.runner import (
     ModelSession,
-    Runner,
     RunnerOptions,
     RunResult,
     environment_summary,
     package_versions,
 )
-from harness.sandbox.limits import VERDICTS, Limits
+from harness.sandbox.limits import VERDICTS
 from harness.store import RunStore
 from harness.tasks.arc import ArcTask
 from harness.tasks.arc_eval import ArcEvalTask, attempt_outcome, task_log, task_result
@@ -102,11 +100,6 @@ def make_tasks(arc_tasks: Sequence[ArcTask], opts: ArcOptions) -> list[ArcEvalTa
     return [ArcEvalTask(task=t, prompt_version=opts.prompt_version,
                         transduction_filter=opts.transduction_filter, max_turns=opts.max_turns,
                         dataset=opts.dataset, subset=opts.subset) for t in arc_tasks]  # fmt: skip
-
-
-def limits_of(config: RunConfig) -> Limits:
-    return Limits(time_limit_s=config.time_limit, batch_budget_s=config.batch_budget,
-                  memory_mb=config.memory_mb, policy=config.policy)  # fmt: skip
 
 
 # ---------------------------------------------------------------------- metrics
@@ -182,7 +175,7 @@ def _manifest(config: RunConfig, opts: ArcOptions, argv: list[str], tasks: list[
         "run_id": config.run_id, "task_family": "arc", "status": status,
         "created_at": round(started, 3), "updated_at": round(time.time(), 3), "argv": argv,
         "config": config.to_dict(), "arc": dataclasses.asdict(opts),
-        "limits": dataclasses.asdict(limits_of(config)), "environment": environment_summary(),
+        "limits": dataclasses.asdict(config.limits()), "environment": environment_summary(),
         "packages": package_versions(), "sandbox": pool_info,
         "task_ids": [t.task_id for t in tasks], "verdict_kinds": list(VERDICTS),
         "files": {"summary": SUMMARY_NAME, "tasks_dir": TASKS_DIR,
@@ -254,19 +247,11 @@ def run_arc(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[ArcTask], *
                                     metrics=("train_acc", "test_acc"),
                                     parallel_attempts=True)  # fmt: skip
             with _progress(config.progress and sys.stderr.isatty()) as progress:
-                runner = Runner(client=session.client, pool=pool, store=store,
-                                make_request=session.request, limits=limits_of(config),
-                                options=options, row_base=row_base, cost=session.cost,
-                                outcome=attempt_outcome, progress=progress,
-                                on_trial_done=on_trial_done)  # fmt: skip
-
-                async def main() -> RunResult:
-                    try:
-                        return await runner.run(tasks)
-                    finally:
-                        await session.client.aclose()
-
-                result = asyncio.run(main())
+                result = session.run_tasks(tasks, pool=pool, store=store,
+                                           limits=config.limits(), options=options,
+                                           row_base=row_base, outcome=attempt_outcome,
+                                           progress=progress,
+                                           on_trial_done=on_trial_done)  # fmt: skip
     finally:
         session.stop_server()
     task_ids = [t.task_id for t in tasks]

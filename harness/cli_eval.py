@@ -7,7 +7,6 @@ the task family `harness.tasks.erm`, the run directory `harness.store.RunStore`.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import sys
@@ -40,13 +39,12 @@ from harness.config import (
 from harness.errors import UserError
 from harness.runner import (
     ModelSession,
-    Runner,
     RunnerOptions,
     RunResult,
     environment_summary,
     package_versions,
 )
-from harness.sandbox.limits import VERDICTS, Limits
+from harness.sandbox.limits import VERDICTS
 from harness.store import RunStore
 from harness.tasks.erm import ERROR_KINDS, ErmTask, attempt_outcome, grid_points, load_task
 
@@ -228,7 +226,7 @@ def _manifest(config: RunConfig, argv: list[str], tasks: list[ErmTask], pool_inf
         "invocations": [*(previous or {}).get("invocations", []), {"argv": argv,
                                                                    "at": round(started, 3)}],
         "config": config.to_dict(),
-        "limits": dataclasses.asdict(_limits(config)),
+        "limits": dataclasses.asdict(config.limits()),
         "environment": environment_summary(),
         "packages": package_versions(),
         "sandbox": pool_info,
@@ -245,11 +243,6 @@ def _manifest(config: RunConfig, argv: list[str], tasks: list[ErmTask], pool_inf
                                   "harness_errors": result.harness_errors}  # fmt: skip
         manifest["elapsed_s"] = round(result.elapsed_s, 2)
     return manifest
-
-
-def _limits(config: RunConfig) -> Limits:
-    return Limits(time_limit_s=config.time_limit, batch_budget_s=config.batch_budget,
-                  memory_mb=config.memory_mb, policy=config.policy)  # fmt: skip
 
 
 def _progress(enabled: bool) -> Progress:
@@ -286,18 +279,10 @@ def run_erm(config: RunConfig, points: list[tuple[str, int]], *, store: RunStore
             options = RunnerOptions(attempts=config.attempts, num_trials=config.num_trials,
                                     concurrency=config.concurrency)  # fmt: skip
             with _progress(config.progress and sys.stderr.isatty()) as progress:
-                runner = Runner(client=session.client, pool=pool, store=store,
-                                make_request=session.request, limits=_limits(config),
-                                options=options, row_base=row_base, cost=session.cost,
-                                outcome=attempt_outcome, progress=progress)  # fmt: skip
-
-                async def main() -> RunResult:
-                    try:
-                        return await runner.run(tasks)
-                    finally:
-                        await session.client.aclose()
-
-                result = asyncio.run(main())
+                result = session.run_tasks(tasks, pool=pool, store=store,
+                                           limits=config.limits(), options=options,
+                                           row_base=row_base, outcome=attempt_outcome,
+                                           progress=progress)  # fmt: skip
     finally:
         session.stop_server()
     store.append_rows(result.best_rows + result.summary_rows)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from harness.errors import UserError
+from harness.sandbox.limits import Limits
 
 DEFAULT_FUNCTIONS: tuple[str, ...] = tuple(f"fn_{c}" for c in "abcdefghijkl")
 REASONING_EFFORTS = ("minimal", "low", "medium", "high", "none")
@@ -194,6 +195,11 @@ class RunConfig:
              f"--run-id must be a plain name, got {self.run_id!r}")  # fmt: skip
 
     # ------------------------------------------------------------------ serialising
+    def limits(self) -> Limits:
+        """The sandbox limits these settings ask for."""
+        return Limits(time_limit_s=self.time_limit, batch_budget_s=self.batch_budget,
+                      memory_mb=self.memory_mb, policy=self.policy)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (tuples become lists). Holds no secrets by construction."""
         out = dataclasses.asdict(self)

@@ -417,6 +417,22 @@ class ModelSession:
             self.server.stop()
             self.server = None
 
+    def run_tasks(self, tasks: Sequence[AttemptTask], *, pool: Any, store: RunStore,
+                  limits: Limits, options: RunnerOptions, **runner_kwargs: Any) -> RunResult:
+        """Run the loop over ``tasks`` with this session's client and close the client on the
+        loop that used it (both families' commands end up here)."""
+        runner = Runner(client=self.client, pool=pool, store=store,
+                        make_request=self.request, limits=limits, options=options,
+                        cost=self.cost, **runner_kwargs)
+
+        async def main() -> RunResult:
+            try:
+                return await runner.run(tasks)
+            finally:
+                await self.client.aclose()
+
+        return asyncio.run(main())
+
 
 def api_key_source(env: Any = None) -> str | None:
     """Which variable supplies the API key (never its value)."""

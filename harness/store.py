@@ -158,21 +158,7 @@ class RunStore:
     # ------------------------------------------------------------------ reading / resume
     def read_rows(self) -> list[dict[str, Any]]:
         """Every whole row in the JSONL (torn or corrupt lines are skipped)."""
-        rows: list[dict[str, Any]] = []
-        try:
-            text = self.jsonl_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return rows
-        for line in text.splitlines():
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(row, dict):
-                rows.append(row)
-        return rows
+        return read_jsonl_rows(self.jsonl_path)
 
     def attempt_rows(self) -> list[dict[str, Any]]:
         """Attempt rows only, one per (task, trial, attempt) (the last written wins)."""
@@ -199,3 +185,22 @@ class RunStore:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.jsonl_path)
         return rows
+
+
+def read_jsonl_rows(path: Path) -> list[dict[str, Any]]:
+    """The object rows of a JSONL file; a torn last line of a killed run is skipped."""
+    rows: list[dict[str, Any]] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return rows
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows

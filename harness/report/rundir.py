@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UserError
-from harness.store import JSONL_NAME, MANIFEST_NAME
+from harness.store import JSONL_NAME, MANIFEST_NAME, read_jsonl_rows
 
 FAMILIES = ("erm", "arc")
 
@@ -82,21 +82,7 @@ def load_run(path: str | Path) -> RunData:
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return rows
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a torn last line of a killed run
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
+    return read_jsonl_rows(path)
 
 
 def _dedupe_attempts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
