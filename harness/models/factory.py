@@ -76,7 +76,7 @@ def make_client(
             key = MOCK_KEY
         else:
             raise UserError(
-                f"no API key for model {model!r}: pass --api-key or set TAMU_API_KEY or "
+                f"no API key for model {model!r}: set TAMU_API_KEY or "
                 "OPENAI_API_KEY (or use --model mock with the mock server)"
             )
     if timeout_s <= 0:
