@@ -114,7 +114,7 @@ def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
 
     from harness.sandbox.backend import make_backend
 
-    with make_backend(backend, workers=workers,
+    with make_backend(backend, workers=workers, limits=limits,
                       warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
         manifest["sandbox"] = pool.describe()
 

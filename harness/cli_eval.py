@@ -268,7 +268,7 @@ def run_erm(config: RunConfig, points: list[tuple[str, int]], *, store: RunStore
     tasks = _tasks(config, points, log=store.log)
     session = ModelSession(config)
     try:
-        with make_backend(config.backend, workers=config.workers,
+        with make_backend(config.backend, workers=config.workers, limits=config.limits(),
                           warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
             pool_info = pool.describe()
             store.write_manifest(_manifest(config, argv, tasks, pool_info, "running", None,

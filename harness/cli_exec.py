@@ -69,7 +69,7 @@ def exec_command(program: Path, inputs_path: Path, entry: str | None, backend: s
         limits = Limits(time_limit, batch_budget, memory_mb, policy)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    pool = make_backend(backend, workers=1)
+    pool = make_backend(backend, workers=1, limits=limits)
     try:
         result = pool.run(source, inputs, entry, limits)
     finally:

@@ -187,7 +187,7 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
     from harness.sandbox.backend import make_backend
 
     out_rows: list[dict[str, Any]] = []
-    with make_backend(config.backend, workers=config.workers,
+    with make_backend(config.backend, workers=config.workers, limits=limits,
                       warn=warn or (lambda m: console.print(f"[yellow]WARNING: {m}"))) as pool:
         sandbox_info = pool.describe()
         batches = {key: pool.batch(task.eval_inputs) for key, task in tasks.items()}

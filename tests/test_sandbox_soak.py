@@ -76,3 +76,15 @@ def test_close_drains_programs_in_flight():
         assert future.result().verdicts[0].output == "done"
     with pytest.raises(RuntimeError):
         pool.run(slow, ["a"])
+
+
+def test_container_memory_is_sized_above_the_program_cap():
+    """A program may use (almost) its whole --memory-mb: the container cap is sized above it,
+    so the cgroup OOM killer never fires first."""
+    big = Limits(memory_mb=3072, time_limit_s=5)
+    src = "def f(x):\n    b = bytearray(2_300_000_000)\n    return len(b) > 0\n"
+    with make_backend("docker", workers=1, limits=big) as pool:
+        assert pool.factory.memory_mb >= 3072 + 512
+        assert pool.run(src, ["x"], limits=big).verdicts[0].output is True
+        small = Limits(memory_mb=512, time_limit_s=5)
+        assert pool.run(src, ["x"], limits=small).verdicts[0].verdict == "memory"

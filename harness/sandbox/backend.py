@@ -42,10 +42,16 @@ def default_workers() -> int:
 
 
 def make_backend(name: str = "docker", workers: int | None = None,
-                 warn: Callable[[str], None] | None = None, **options: Any) -> WorkerPool:
-    """Start a warm pool. ``options`` go to the worker factory (image, cpus, memory_mb...)."""
+                 warn: Callable[[str], None] | None = None, limits: Limits | None = None,
+                 **options: Any) -> WorkerPool:
+    """Start a warm pool. ``options`` go to the worker factory (image, cpus, memory_mb...).
+
+    With ``limits``, each container's memory cap is sized above the per-program cap, so a
+    program that hits its own limit gets ``memory`` rather than taking the exec server down."""
     factory: WorkerFactory
     if name == "docker":
+        if limits is not None and "memory_mb" not in options:
+            options["memory_mb"] = max(2048, limits.memory_mb + 768)
         from harness.sandbox.docker_pool import DockerWorkerFactory
 
         factory = DockerWorkerFactory(**options)
