@@ -47,18 +47,13 @@ def _check_functions(functions: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def grid_points(functions: tuple[str, ...], lengths: tuple[int, ...]) -> list[tuple[str, int]]:
-    """(fn, L) pairs: each function with the given lengths, or its own default lengths."""
-    points: list[tuple[str, int]] = []
-    for fn in functions:
-        spec = TARGETS[fn]
-        use = spec.default_lengths if spec.kind == "tabular" or not lengths else lengths
-        for L in use:
-            if fn == "fn_h" and L % 4:
-                raise DatasetsUserError(f"fn_h (dyck2) needs lengths that are multiples of 4: {L}")
-            if L < 1:
-                raise DatasetsUserError(f"lengths must be positive, got {L}")
-            points.append((fn, L))
-    return points
+    """(fn, L) pairs, as ``harness eval erm`` builds them (one rule for both commands)."""
+    from harness.tasks.erm import grid_points as erm_grid_points
+
+    try:
+        return erm_grid_points(functions, lengths)
+    except UserError as exc:
+        raise _user_error(exc) from None
 
 
 def _cost(point: tuple[str, int]) -> int:

@@ -138,6 +138,8 @@ def grid_points(functions: tuple[str, ...], lengths: tuple[int, ...]) -> list[tu
         for L in use:
             if fn == "fn_h" and L % 4:
                 raise UserError(f"fn_h (dyck2) needs lengths that are multiples of 4: {L}")
+            if L < 1:
+                raise UserError(f"lengths must be positive, got {L}")
             if (fn, L) not in points:
                 points.append((fn, L))
     return points
