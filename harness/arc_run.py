@@ -25,14 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from harness.config import RunConfig
@@ -40,6 +32,7 @@ from harness.runner import (
     ModelSession,
     RunnerOptions,
     RunResult,
+    attempt_progress,
     environment_summary,
     package_versions,
 )
@@ -188,12 +181,6 @@ def _manifest(config: RunConfig, opts: ArcOptions, argv: list[str], tasks: list[
     return manifest
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn("[bold]eval arc"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), disable=not enabled)  # fmt: skip
-
-
 def run_arc(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[ArcTask], *,
             argv: list[str] | None = None, console: Console | None = None) -> ArcRunResult:
     """Model, sandbox, loop, per-task logs as tasks finish, summary.json, console summary."""
@@ -246,7 +233,7 @@ def run_arc(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[ArcTask], *
                                     perfect_score=float("inf"),
                                     metrics=("train_acc", "test_acc"),
                                     parallel_attempts=True)  # fmt: skip
-            with _progress(config.progress and sys.stderr.isatty()) as progress:
+            with attempt_progress("eval arc", config.progress and sys.stderr.isatty()) as progress:
                 result = session.run_tasks(tasks, pool=pool, store=store,
                                            limits=config.limits(), options=options,
                                            row_base=row_base, outcome=attempt_outcome,

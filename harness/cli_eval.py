@@ -17,14 +17,6 @@ from typing import Any
 import click
 from click.core import ParameterSource
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from harness.cli_options import MultiValueOption
@@ -41,6 +33,7 @@ from harness.runner import (
     ModelSession,
     RunnerOptions,
     RunResult,
+    attempt_progress,
     environment_summary,
     package_versions,
 )
@@ -245,12 +238,6 @@ def _manifest(config: RunConfig, argv: list[str], tasks: list[ErmTask], pool_inf
     return manifest
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn("[bold]eval erm"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), disable=not enabled)  # fmt: skip
-
-
 def run_erm(config: RunConfig, points: list[tuple[str, int]], *, store: RunStore | None = None,
             argv: list[str] | None = None, console: Console | None = None) -> RunResult:
     """The whole `eval erm` run: datasets, model, sandbox, loop, artifacts, summary table."""
@@ -278,7 +265,7 @@ def run_erm(config: RunConfig, points: list[tuple[str, int]], *, store: RunStore
                         "verbosity": config.verbosity, "policy": config.policy}  # fmt: skip
             options = RunnerOptions(attempts=config.attempts, num_trials=config.num_trials,
                                     concurrency=config.concurrency)  # fmt: skip
-            with _progress(config.progress and sys.stderr.isatty()) as progress:
+            with attempt_progress("eval erm", config.progress and sys.stderr.isatty()) as progress:
                 result = session.run_tasks(tasks, pool=pool, store=store,
                                            limits=config.limits(), options=options,
                                            row_base=row_base, outcome=attempt_outcome,

@@ -434,6 +434,23 @@ class ModelSession:
         return asyncio.run(main())
 
 
+def attempt_progress(label: str, enabled: bool) -> Any:
+    """The progress bar both evaluation commands show on stderr (off when not a terminal)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), disable=not enabled)
+
+
 def api_key_source(env: Any = None) -> str | None:
     """Which variable supplies the API key (never its value)."""
     import os

@@ -162,16 +162,7 @@ class RunStore:
 
     def attempt_rows(self) -> list[dict[str, Any]]:
         """Attempt rows only, one per (task, trial, attempt) (the last written wins)."""
-        by_key: dict[tuple[str, int, int], dict[str, Any]] = {}
-        for row in self.read_rows():
-            if row.get("is_summary") or row.get("row_type", "attempt") != "attempt":
-                continue
-            try:
-                key = (str(row["task_id"]), int(row["trial"]), int(row["attempt"]))
-            except (KeyError, TypeError, ValueError):
-                continue
-            by_key[key] = row
-        return list(by_key.values())
+        return latest_attempts(self.read_rows())
 
     def compact(self) -> list[dict[str, Any]]:
         """Rewrite the JSONL with its attempt rows only (atomically); return them."""
@@ -204,3 +195,18 @@ def read_jsonl_rows(path: Path) -> list[dict[str, Any]]:
         if isinstance(row, dict):
             rows.append(row)
     return rows
+
+
+def latest_attempts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Attempt rows only, one per (task, trial, attempt): the last written wins (a resumed run
+    may have rewritten one)."""
+    by_key: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for row in rows:
+        if row.get("is_summary") or row.get("row_type", "attempt") != "attempt":
+            continue
+        try:
+            key = (str(row["task_id"]), int(row["trial"]), int(row["attempt"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        by_key[key] = row
+    return list(by_key.values())

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UserError
-from harness.store import JSONL_NAME, MANIFEST_NAME, read_jsonl_rows
+from harness.store import JSONL_NAME, MANIFEST_NAME, latest_attempts, read_jsonl_rows
 
 FAMILIES = ("erm", "arc")
 
@@ -66,8 +66,8 @@ def load_run(path: str | Path) -> RunData:
     family = str(manifest.get("task_family") or "erm")
     if family not in FAMILIES:
         raise UserError(f"{run_dir}: unknown task family {family!r}")
-    rows = _read_rows(run_dir / JSONL_NAME)  # read-only: never create folders in a source run
-    attempts = _dedupe_attempts(rows)
+    rows = read_jsonl_rows(run_dir / JSONL_NAME)  # read-only: never create folders in a source run
+    attempts = latest_attempts(rows)
     best = [r for r in rows if r.get("row_type") == "best"]
     summary = [r for r in rows if r.get("row_type") == "summary"]
     if attempts and not best:
@@ -79,23 +79,6 @@ def load_run(path: str | Path) -> RunData:
         data.arc_summary = arc_summary if isinstance(arc_summary, dict) else None
         data.arc_tasks = _arc_tasks(run_dir)
     return data
-
-
-def _read_rows(path: Path) -> list[dict[str, Any]]:
-    return read_jsonl_rows(path)
-
-
-def _dedupe_attempts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_key: dict[tuple[str, int, int], dict[str, Any]] = {}
-    for row in rows:
-        if row.get("is_summary") or row.get("row_type", "attempt") != "attempt":
-            continue
-        try:
-            key = (str(row["task_id"]), int(row["trial"]), int(row["attempt"]))
-        except (KeyError, TypeError, ValueError):
-            continue
-        by_key[key] = row
-    return list(by_key.values())
 
 
 def _arc_tasks(run_dir: Path) -> list[dict[str, Any]]:
