@@ -1,24 +1,38 @@
 #!/usr/bin/env python3
 """Exec server: a warm parent that runs each untrusted program in a fresh forked child.
 
-Runs inside the sandbox container (or, weaker, as a local subprocess for ``--backend process``).
-It knows nothing of the host harness. Talks to the host over its own stdin/stdout, which it moves
-to private descriptors at start so that nothing a program prints can ever reach the host channel.
+Runs inside the sandbox container as PID 1 (or, weaker, as a local subprocess for ``--backend
+process``). It knows nothing of the host harness. Talks to the host over its own stdin/stdout,
+which it moves to private descriptors at start so that nothing a program prints can reach them.
 
-Host -> server frames: ``>I`` length + JSON request. Server -> host frames: ``>I`` length +
-one kind byte + payload: ``J`` a JSON reply, ``C`` a result chunk relayed from the child as it
-wrote it (``>ii`` range + JSON, see worker.py), ``D`` the JSON end of one ``run``.
+Who can reach what (in the container): the server runs as uid 0 with exactly CAP_SETUID,
+CAP_SETGID and CAP_KILL, non-dumpable. Every child drops, right after the fork and before it
+reads its job, to a uid of its own with no capabilities. A program therefore cannot signal,
+ptrace or open ``/proc/<pid>/fd`` of the server (which holds the host channel) or of any sibling,
+and the server can still kill everything a program leaves behind.
 
-Requests:
+Host -> server frame: ``>I`` length of the rest, a 16-byte nonce, ``>I`` length of a JSON
+meta object, the meta, then a raw payload (a run's program source; a put's inputs as JSON).
+The nonce is read into one buffer that is never copied into a Python object and is wiped in every
+child, so no program sees it; every reply that ends a request carries it back.
+
+Server -> host frame: ``>I`` length + one kind byte + payload: ``J`` nonce + JSON reply,
+``C`` a result chunk relayed from the child as it wrote it (``>ii`` range + JSON, see worker.py),
+``H`` a heartbeat while a run goes on (empty), ``D`` nonce + the JSON end of one ``run``.
+
+Requests (meta):
   {"op": "hello"}                                   -> J {"ok": true, ...}
-  {"op": "put", "batch": ID, "inputs": [...]}       -> J {"ok": true}   (inputs cached by id)
-  {"op": "run", "id": NONCE, "batch": ID, "source": ..., "entry": ..., "policy": ...,
-   "time_limit": S, "batch_budget": S, "memory_mb": M}  -> C ... C, then D {"id": NONCE, ...}
+  {"op": "put", "batch": ID}   + inputs JSON        -> J {"ok": true}   (inputs cached by id)
+  {"op": "run", "batch": ID, "entry": ..., "policy": ..., "time_limit": S, "setup_limit": S,
+   "batch_budget": S, "memory_mb": M, "caps": {...}}  + source  -> C ... C, then D {...}
 
-Limits are enforced from here, outside the program: CPU time per input (read from /proc, so a
-loaded machine does not turn a fast program into a timeout), a wall-clock backstop several times
-larger, a CPU budget per batch (plus RLIMIT_CPU in the child as the kernel's hard stop), and caps
-on what the child may send. The child is SIGKILLed with its whole process group.
+Limits are enforced from here, outside the program, from the server's own view: user CPU time
+per input (read from /proc, so a loaded machine does not turn a fast program into a timeout)
+with a separate allowance for kernel time, a bound on the child's whole CPU time by the number
+of inputs it has actually answered (the per-input counter the child writes is only a hint), a
+backstop on time spent stopped or waiting, a CPU budget per batch (plus RLIMIT_CPU in the child
+as the kernel's hard stop), and caps on what the child may send. The child is SIGKILLed with
+its whole process group, and after every program every process but the server's own is killed.
 """
 
 from __future__ import annotations
@@ -79,22 +93,54 @@ def warm_up(preload: bool = True) -> None:
     json.dumps({"v": ["0"], "e": {}}, separators=(",", ":"), allow_nan=False)
 
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 IN_CONTAINER = os.environ.get("HARNESS_IN_CONTAINER") == "1"
 MAX_REQUEST = 1 << 30
-MAX_CHILD_FRAME = 32 << 20
-MAX_RELAY_BYTES = 256 << 20
+NONCE_BYTES = 16
 MAX_CACHED_BATCHES = 16
 MAX_CRASH_RESTARTS = 3
 POLL_S = 0.005
+HEARTBEAT_S = 0.5  # the host takes a long silence for a stopped or lost server
+FLUSH_S = 0.05  # ask the child for its results when it has sent none for this long
+BOUND_SLACK_S = 0.25  # flush delay + /proc tick granularity in the answered-inputs bound
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+#: Uids the children run under (one each, none shared with the server or a live sibling).
+UID_BASE, UID_SPAN = 20000, 10000
+
+#: The one buffer the nonce of the current request lives in (see the module docstring).
+NONCE = bytearray(NONCE_BYTES)
+
+
+def _libc() -> Any:
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return None
+
+
+LIBC = _libc()
+
+
+def set_dumpable(flag: int) -> None:
+    """PR_SET_DUMPABLE: a non-dumpable process cannot be ptraced and its /proc entries belong to
+    root, so no program can read its memory or its descriptors."""
+    if LIBC is not None:
+        LIBC.prctl(4, flag, 0, 0, 0)
+
+
+def separate_uids() -> bool:
+    """Children get uids of their own when we can switch uid: in the container, as uid 0 with
+    CAP_SETUID (never on a user's machine, where the process backend runs as that user)."""
+    return IN_CONTAINER and os.getuid() == 0
 
 
 # ------------------------------------------------------------------ host channel
 
 
 class HostChannel:
-    """Length-prefixed frames over two private descriptors (the original stdin/stdout)."""
+    """Frames over two private descriptors (the original stdin/stdout)."""
 
     def __init__(self) -> None:
         self.fd_in = os.dup(0)
@@ -103,6 +149,7 @@ class HostChannel:
         for fd in (0, 1):
             os.dup2(devnull, fd)
         os.close(devnull)
+        self.last_sent = time.monotonic()
 
     def pending(self) -> bool:
         return self.wait_readable(0)
@@ -110,36 +157,55 @@ class HostChannel:
     def wait_readable(self, timeout: float) -> bool:
         return bool(select.select([self.fd_in], [], [], timeout)[0])
 
-    def read_exact(self, n: int) -> bytes | None:
-        chunks, got = [], 0
-        while got < n:
-            chunk = os.read(self.fd_in, min(n - got, 1 << 20))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
+    def read_into(self, buf: bytearray | memoryview) -> bool:
+        view = memoryview(buf)
+        got = 0
+        while got < len(view):
+            n = os.readv(self.fd_in, [view[got:]])
+            if n == 0:
+                return False
+            got += n
+        return True
 
-    def read_request(self) -> dict[str, Any] | None:
-        head = self.read_exact(4)
-        if head is None:
+    def read_request(self) -> tuple[dict[str, Any], bytearray, int] | None:
+        """One request: (meta, body buffer, offset of the payload in it). The nonce goes
+        straight into NONCE."""
+        head = bytearray(4)
+        if not self.read_into(head):
             return None
         (size,) = struct.unpack(">I", head)
-        if size > MAX_REQUEST:
-            raise SystemExit("request too large")
-        body = self.read_exact(size)
-        if body is None:
+        if not NONCE_BYTES + 4 <= size <= MAX_REQUEST:
+            raise SystemExit("malformed request")
+        if not self.read_into(NONCE):
             return None
-        return json.loads(body)
+        body = bytearray(size - NONCE_BYTES)
+        if not self.read_into(body):
+            return None
+        (meta_len,) = struct.unpack_from(">I", body)
+        meta = json.loads(bytes(body[4:4 + meta_len]))
+        if not isinstance(meta, dict):
+            raise SystemExit("malformed request")
+        return meta, body, 4 + meta_len
 
-    def send(self, kind: bytes, payload: bytes) -> None:
-        data = struct.pack(">I", len(payload) + 1) + kind + payload
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd_out, view):]
+    def send(self, kind: bytes, *parts: bytes | bytearray | memoryview) -> None:
+        size = 1 + sum(len(p) for p in parts)
+        views = [memoryview(struct.pack(">I", size) + kind)] + [memoryview(p) for p in parts]
+        while views:
+            n = os.writev(self.fd_out, views)
+            while views and n >= len(views[0]):
+                n -= len(views[0])
+                views.pop(0)
+            if views and n:
+                views[0] = views[0][n:]
+        self.last_sent = time.monotonic()
 
-    def send_json(self, kind: bytes, obj: dict[str, Any]) -> None:
-        self.send(kind, json.dumps(obj, separators=(",", ":")).encode())
+    def reply(self, kind: bytes, obj: dict[str, Any]) -> None:
+        """A frame that ends a request: it carries the request's nonce back."""
+        self.send(kind, NONCE, json.dumps(obj, separators=(",", ":")).encode())
+
+    def heartbeat(self) -> None:
+        if time.monotonic() - self.last_sent >= HEARTBEAT_S:
+            self.send(b"H")
 
 
 # ------------------------------------------------------------------ children
@@ -148,14 +214,14 @@ class HostChannel:
 class Child:
     """A forked child waiting for its one job; forked ahead of time so a program starts at once."""
 
-    def __init__(self, channel: HostChannel, batches: OrderedDict[str, list[Any]]) -> None:
-        self.known = frozenset(batches)
+    def __init__(self, server: Server) -> None:
+        self.known = frozenset(server.batches)
         job_r, self.job_w = os.pipe()
         self.res_r, res_w = os.pipe()
-        self.shm = mmap.mmap(-1, 8)
-        self.progress = memoryview(self.shm).cast("q")
-        self.progress[0] = -1
-        self.killed_by_us = False
+        self.shm = mmap.mmap(-1, 16)
+        self.ctl = memoryview(self.shm).cast("q")  # [0] input being run (a hint), [1] flush
+        self.ctl[0] = -1
+        self.uid = server.next_uid()
         # Park every object the parent has in the permanent generation: the child's garbage
         # collector then never walks (and copy-on-write faults) the whole warm heap.
         gc.freeze()
@@ -163,40 +229,48 @@ class Child:
         if self.pid == 0:  # pragma: no cover - runs in the child
             code = 70
             try:
-                _child_main(channel, batches, job_r, res_w, self.progress)
+                _child_main(server, self, job_r, res_w)
                 code = 0
             finally:
                 os._exit(code)
         os.close(job_r)
         os.close(res_w)
 
-    def start(self, job: dict[str, Any], inline_inputs: bytes | None = None) -> None:
+    def start(self, job: dict[str, Any], source: memoryview,
+              inline_inputs: bytes | None = None) -> None:
         """Hand the child its one job; with the inputs too when it was forked before they
         arrived (cheaper than killing the children forked ahead and forking new ones)."""
         job = dict(job, inline=inline_inputs is not None)
         body = json.dumps(job).encode()
-        data = struct.pack(">I", len(body)) + body
+        parts: list[Any] = [struct.pack(">I", len(body)), body,
+                            struct.pack(">I", len(source)), source]
         if inline_inputs is not None:
-            data += struct.pack(">I", len(inline_inputs)) + inline_inputs
+            parts += [struct.pack(">I", len(inline_inputs)), inline_inputs]
+        views = [memoryview(p) for p in parts]
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self.job_w, view):]
+            while views:
+                n = os.writev(self.job_w, views)
+                while views and n >= len(views[0]):
+                    n -= len(views[0])
+                    views.pop(0)
+                if views and n:
+                    views[0] = views[0][n:]
         except OSError:
             pass  # the child died already; the monitor will see it
         os.close(self.job_w)
         self.job_w = -1
 
-    def cpu_seconds(self) -> float:
+    def cpu(self) -> tuple[float, float]:
+        """(user, user + system) CPU seconds of the child, from the kernel's accounting."""
         try:
             with open(f"/proc/{self.pid}/stat", "rb") as fh:
                 fields = fh.read().rsplit(b")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / CLK_TCK
+            user, system = int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+            return user, user + system
         except (OSError, IndexError, ValueError):
-            return 0.0
+            return 0.0, 0.0
 
     def kill(self) -> None:
-        self.killed_by_us = True
         self.kill_group_quietly()
 
     def reap(self) -> tuple[int, float]:
@@ -204,11 +278,11 @@ class Child:
         self.kill_group_quietly()
         _, status, usage = os.wait4(self.pid, 0)
         self.close_fds()
+        self.unmap()
         return status, usage.ru_utime + usage.ru_stime
 
     def intact(self) -> bool:
-        """Still alive and not stopped? (An earlier program under ``--policy off`` could have
-        signalled it: this program must not inherit that damage.)"""
+        """Still alive and not stopped? (Damage from outside must not reach a program.)"""
         try:
             pid, _ = os.waitpid(self.pid, os.WNOHANG | os.WUNTRACED)
         except ChildProcessError:
@@ -233,6 +307,13 @@ class Child:
         self.res_r = self.job_w = -1
         return False
 
+    def unmap(self) -> None:
+        try:
+            self.ctl.release()
+            self.shm.close()
+        except (BufferError, ValueError):
+            pass
+
     def kill_group_quietly(self) -> None:
         """SIGKILL the child's process group and the child itself: a child killed before it
         ran its own setsid() has no group yet, and must not survive that race."""
@@ -243,8 +324,13 @@ class Child:
                 pass
 
 
-def _child_main(channel: HostChannel, batches: OrderedDict[str, list[Any]], job_r: int,
-                res_w: int, progress: Any) -> None:  # pragma: no cover - runs in the child
+def _child_main(server: Server, me: Child, job_r: int,
+                res_w: int) -> None:  # pragma: no cover - runs in the child
+    # Nothing of the server's but this child's own job may stay reachable: wipe the nonce,
+    # unmap the control pages of the other children, close every descriptor but ours.
+    NONCE[:] = bytes(NONCE_BYTES)
+    for other in server.ready + server.to_reap:
+        other.unmap()
     os.setsid()
     keep = {job_r, res_w}
     for fd in range(3, 1024):
@@ -258,17 +344,27 @@ def _child_main(channel: HostChannel, batches: OrderedDict[str, list[Any]], job_
         os.dup2(devnull, fd)
     os.close(devnull)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if server.separate:
+        # A uid of its own, no supplementary groups, no capabilities left (all uids non-zero),
+        # and not dumpable: it can reach neither the server nor any sibling.
+        os.setgroups([])
+        os.setresgid(me.uid, me.uid, me.uid)
+        os.setresuid(me.uid, me.uid, me.uid)
+    set_dumpable(0)
     # Warm up only while no job waits: it pays off only off the program's critical path.
     if not _readable(job_r):
         warm_up(preload=False)
         sys.modules.pop("solution", None)
         if not _readable(job_r):
-            _touch(batches)
+            _touch(server.batches)
     head = _read_exact(job_r, 4)
     if head is None:
         return
     body = _read_exact(job_r, struct.unpack(">I", head)[0])
-    if body is None:
+    head = _read_exact(job_r, 4)
+    source = _read_exact(job_r, struct.unpack(">I", head)[0]) if head else None
+    if body is None or source is None:
         return
     job = json.loads(body)
     if job.get("inline"):
@@ -278,11 +374,11 @@ def _child_main(channel: HostChannel, batches: OrderedDict[str, list[Any]], job_
             return
         inputs = json.loads(raw)
     else:
-        inputs = batches[job["batch"]]
+        inputs = server.batches[job["batch"]]
     os.close(job_r)
     worker.apply_limits(job["memory_mb"], job["cpu_seconds"], IN_CONTAINER)
     try:
-        worker.run_job(job, inputs, res_w, progress)
+        worker.run_job(job, source.decode("utf-8", "replace"), inputs, res_w, me.ctl)
     except worker.WorkerBug as exc:  # our own fault, reported rather than hidden as a crash
         worker.Sender(res_w).send(worker.FATAL, worker.FATAL, {"fatal": ["crash", str(exc)]})
 
@@ -317,19 +413,58 @@ def _read_exact(fd: int, n: int) -> bytes | None:
 # ------------------------------------------------------------------ one run
 
 
+def _number(req: dict[str, Any], key: str, default: float, lo: float, hi: float) -> float:
+    value = req.get(key, default)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return default
+    return min(hi, max(lo, float(value)))
+
+
+def _caps(req: dict[str, Any]) -> dict[str, int]:
+    caps = dict(worker.DEFAULT_CAPS)
+    given = req.get("caps")
+    if isinstance(given, dict):
+        for key in caps:
+            value = given.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                caps[key] = value
+    return caps
+
+
+class ChildView:
+    """What the server knows of one child while it runs, from its own observation only."""
+
+    def __init__(self, child: Child, start: int) -> None:
+        self.child = child
+        self.start = start
+        self.ready = False
+        self.answered = 0  # inputs covered by result frames this child sent
+        self.hint = start - 1  # the highest input index the child claimed, accepted if rising
+        now = time.monotonic()
+        self.base = (0.0, 0.0, now)  # (user, total, wall) when the current phase/input began
+        self.ready_cpu = (0.0, 0.0)
+        self.last_frame = now
+
+
 class Run:
     """Runs one program over one batch, restarting children past timeouts and crashes."""
 
-    def __init__(self, server: Server, req: dict[str, Any], inputs: list[Any]) -> None:
+    def __init__(self, server: Server, req: dict[str, Any], source: memoryview,
+                 inputs: list[Any]) -> None:
         self.server = server
         self.req = req
+        self.source = source
         self.inputs = inputs
         self.n = len(inputs)
         self.covered = bytearray(self.n)
-        self.time_limit = float(req.get("time_limit", 0.5))
-        self.setup_limit = max(2.0, 4 * self.time_limit)
-        self.budget = float(req.get("batch_budget", 10.0))
-        self.memory_mb = int(req.get("memory_mb", 1024))
+        self.time_limit = _number(req, "time_limit", 0.5, 0.001, 3600)
+        self.setup_limit = _number(req, "setup_limit", max(2.0, 4 * self.time_limit), 0.01, 3600)
+        self.budget = _number(req, "batch_budget", 10.0, 0.001, 36000)
+        self.memory_mb = int(_number(req, "memory_mb", 1024, 16, 1 << 20))
+        # Kernel time (page faults of a large allocation, system calls) gets its own allowance,
+        # so a memory bomb meets its memory cap rather than a CPU limit on a slow machine.
+        self.sys_allowance = max(2 * self.time_limit, self.memory_mb / 128)
+        self.caps = _caps(req)
         self.cpu_used = 0.0
         self.relayed = 0
         self.children = 0
@@ -347,7 +482,7 @@ class Run:
             a, b = indices[start], indices[end] + 1
             body = json.dumps({"v": [None] * (b - a),
                                "e": {str(i): [kind, detail] for i in range(a, b)}}).encode()
-            self.server.channel.send(b"C", struct.pack(">ii", a, b) + body)
+            self.server.channel.send(b"C", struct.pack(">ii", a, b), body)
             self.covered[a:b] = b"\x01" * (b - a)
             self.parent_emitted.update(range(a, b))
             start = end + 1
@@ -360,21 +495,21 @@ class Run:
         crashes = 0
         wall0 = time.monotonic()
         while True:
-            child = self.server.take_child(self.req["batch"])
+            child = self.server.take_child()
             self.children += 1
             job = {
-                "batch": self.req["batch"], "source": self.req["source"],
-                "entry": self.req.get("entry"), "policy": self.req.get("policy", "standard"),
+                "batch": self.req["batch"], "entry": self.req.get("entry"),
+                "policy": self.req.get("policy", "standard"), "caps": self.caps,
                 "start": start, "skip": sorted(i for i in self.parent_emitted if i >= start),
                 "memory_mb": self.memory_mb,
                 "cpu_seconds": max(1.0, self.budget - self.cpu_used) + self.setup_limit,
             }
-            child.start(job, None if self.req["batch"] in child.known
+            child.start(job, self.source, None if self.req["batch"] in child.known
                         else self.server.batch_json[self.req["batch"]])
-            outcome, index, detail = self.monitor(child)
+            outcome, index, detail = self.monitor(ChildView(child, start))
             if outcome in ("end", "fatal"):
                 # Tearing a process down costs milliseconds: do it after the reply is sent.
-                self.cpu_used += child.cpu_seconds()
+                self.cpu_used += child.cpu()[1]
                 self.server.retire(child)
                 break
             status, cpu = child.reap()
@@ -387,7 +522,7 @@ class Run:
                 outcome, detail = _death_cause(status, detail)
             if index < 0:  # setup (compile, module body, entry lookup) failed
                 kind = "timeout" if outcome == "timeout" else outcome
-                self.server.channel.send(b"C", struct.pack(">ii", -1, -1) + json.dumps(
+                self.server.channel.send(b"C", struct.pack(">ii", -1, -1), json.dumps(
                     {"fatal": [kind, f"module: {detail}"]}).encode())
                 break
             self.emit([index], outcome, detail)
@@ -405,20 +540,29 @@ class Run:
             if nxt < 0:
                 break
             start = nxt
-        return {"id": self.req["id"], "cpu_s": round(self.cpu_used, 4),
-                "wall_s": round(time.monotonic() - wall0, 4), "children": self.children,
-                "child_ms": self.child_timing}
+        return {"cpu_s": round(self.cpu_used, 4), "wall_s": round(time.monotonic() - wall0, 4),
+                "children": self.children, "child_ms": self.child_timing}
 
-    def monitor(self, child: Child) -> tuple[str, int, str]:
+    def blame(self, view: ChildView) -> int:
+        """The input a limit is charged to: the child's claim when it is plausible (an input of
+        its range not yet answered), else the first input it has not answered."""
+        if not view.ready:
+            return -1
+        if view.start <= view.hint < self.n and not self.covered[view.hint]:
+            return view.hint
+        nxt = self.covered.find(0, view.start)
+        return nxt if nxt >= 0 else -1
+
+    def monitor(self, view: ChildView) -> tuple[str, int, str]:
         """Relay the child's frames until it ends; kill it when a limit is crossed."""
+        child = view.child
         buf = bytearray()
-        index = -1
         cpu_base = self.cpu_used
-        idx_cpu0 = 0.0
-        idx_wall0 = time.monotonic()
+        max_frame = self.caps["frame_bytes"] + 8
         poller = select.poll()
         poller.register(child.res_r, select.POLLIN | select.POLLHUP | select.POLLERR)
         last_check = 0.0
+        channel = self.server.channel
         while True:
             events = poller.poll(POLL_S * 1000)
             if events:
@@ -427,57 +571,92 @@ class Run:
                 except OSError:
                     chunk = b""
                 if not chunk:
-                    return "died", child.progress[0], ""
+                    return "died", self.blame(view), ""
                 buf += chunk
                 while len(buf) >= 4:
                     (size,) = struct.unpack_from(">I", buf)
-                    if size < 8 or size > MAX_CHILD_FRAME:
+                    if size < 8 or size > max_frame:
                         child.kill()
-                        return "died", child.progress[0], "malformed result frame"
+                        return "died", self.blame(view), "malformed result frame"
                     if len(buf) < 4 + size:
                         break
                     frame = bytes(buf[4:4 + size])
                     del buf[:4 + size]
                     a, b = struct.unpack_from(">ii", frame)
                     self.relayed += size
-                    if self.relayed > MAX_RELAY_BYTES:
+                    if self.relayed > self.caps["total_bytes"]:
                         child.kill()
                         return "overflow", -1, "outputs exceeded the size cap"
-                    if a == worker.END:
-                        try:  # the child's own timings: informative only, never trusted
-                            timing = json.loads(frame[8:]).get("timing_ms")
-                            if isinstance(timing, dict):
-                                self.child_timing = {str(k)[:20]: float(v)
-                                                     for k, v in list(timing.items())[:5]}
-                        except (ValueError, TypeError, AttributeError):
-                            pass
+                    view.last_frame = time.monotonic()
+                    if a == worker.READY and not view.ready:
+                        view.ready = True
+                        user, total = child.cpu()
+                        view.ready_cpu = (user, total)
+                        view.base = (user, total, view.last_frame)
+                        continue
+                    if a == worker.END and view.ready:
+                        self._timing(frame)
                         return "end", self.n, ""
-                    if a == worker.FATAL:
-                        self.server.channel.send(b"C", frame)
+                    if a == worker.FATAL and not view.ready:
+                        channel.send(b"C", frame)
                         return "fatal", -1, ""
-                    if not (0 <= a < b <= self.n) or any(self.covered[a:b]):
+                    if not (view.ready and 0 <= a < b <= self.n) or any(self.covered[a:b]):
                         child.kill()
-                        return "died", child.progress[0], "result range out of order"
+                        return "died", self.blame(view), "result frame out of order"
                     self.covered[a:b] = b"\x01" * (b - a)
-                    self.server.channel.send(b"C", frame)
+                    view.answered += b - a
+                    channel.send(b"C", frame)
             now = time.monotonic()
             if now - last_check < POLL_S:
                 continue
             last_check = now
-            cpu = child.cpu_seconds()
-            current = child.progress[0]
-            if current != index:
-                index, idx_cpu0, idx_wall0 = current, cpu, now
-            limit = self.setup_limit if index < 0 else self.time_limit
-            if cpu - idx_cpu0 > limit:
+            channel.heartbeat()
+            verdict = self.check_limits(view, now, cpu_base)
+            if verdict is not None:
                 child.kill()
-                return "timeout", index, f"exceeded {limit:g}s CPU time"
-            if now - idx_wall0 > 3 * limit + 1.0:
-                child.kill()
-                return "timeout", index, f"exceeded {3 * limit + 1.0:g}s wall time"
-            if cpu_base + cpu > self.budget + (self.setup_limit if index < 0 else 0):
-                child.kill()
-                return "timeout", index, f"batch CPU budget of {self.budget:g}s exhausted"
+                return "timeout", self.blame(view), verdict
+
+    def check_limits(self, view: ChildView, now: float, cpu_base: float) -> str | None:
+        """Why the child must be stopped now, or None. Everything here is the server's own
+        observation; the child's input counter only moves the per-input clock forward."""
+        child = view.child
+        user, total = child.cpu()
+        if cpu_base + total > self.budget + (0 if view.ready else self.setup_limit):
+            return f"batch CPU budget of {self.budget:g}s exhausted"
+        if view.ready:
+            claim = child.ctl[0]
+            if view.hint < claim < self.n:  # a rising claim starts a new input's clock
+                view.hint = claim
+                view.base = (user, total, now)
+            limit = self.time_limit
+            ready_user, ready_total = view.ready_cpu
+            allowed = view.answered + 1
+            if user - ready_user > allowed * limit + BOUND_SLACK_S or \
+                    total - ready_total > allowed * (limit + self.sys_allowance) + BOUND_SLACK_S:
+                return (f"exceeded {limit:g}s CPU time (more than {allowed} inputs may use "
+                        "before answering)")
+            if now - view.last_frame > FLUSH_S:
+                child.ctl[1] = 1
+        else:
+            limit = self.setup_limit
+        base_user, base_total, base_wall = view.base
+        if user - base_user > limit:
+            return f"exceeded {limit:g}s CPU time"
+        if total - base_total > limit + self.sys_allowance:
+            return f"exceeded {limit + self.sys_allowance:g}s CPU time (in the kernel)"
+        idle = (now - base_wall) - (total - base_total)
+        if idle > 3 * limit + 1.0:
+            return f"stopped or waiting for more than {3 * limit + 1.0:g}s"
+        return None
+
+    def _timing(self, frame: bytes) -> None:
+        try:  # the child's own timings: informative only, never trusted
+            timing = json.loads(frame[8:]).get("timing_ms")
+            if isinstance(timing, dict):
+                self.child_timing = {str(k)[:20]: float(v) for k, v in list(timing.items())[:5]
+                                     if isinstance(v, (int, float))}
+        except (ValueError, TypeError, AttributeError, OverflowError):
+            pass
 
 
 def _death_cause(status: int, detail: str) -> tuple[str, str]:
@@ -510,19 +689,26 @@ class Server:
         self.ready: list[Child] = []
         self.to_reap: list[Child] = []
         self.swept = True
+        self.separate = separate_uids()
+        self._uid_seq = 0
+
+    def next_uid(self) -> int:
+        self._uid_seq += 1
+        return UID_BASE + self._uid_seq % UID_SPAN
 
     # ---------------------------------------------------------------- children
-    def take_child(self, batch: str) -> Child:
+    def take_child(self) -> Child:
         while self.ready:
             child = self.ready.pop(0)
             if child.intact():
                 return child
             self.retire(child)
-        return Child(self.channel, self.batches)
+        return Child(self)
 
     def retire(self, child: Child) -> None:
         """Kill a child now; wait for it later (a process's teardown costs milliseconds)."""
         child.kill_group_quietly()
+        child.unmap()
         self.to_reap.append(child)
         self.swept = False
 
@@ -542,7 +728,7 @@ class Server:
             self.swept = True
             return True
         if len(self.ready) < self.STOCK:
-            self.ready.append(Child(self.channel, self.batches))
+            self.ready.append(Child(self))
             return True
         return bool(self.to_reap)
 
@@ -556,22 +742,22 @@ class Server:
                     self.channel.wait_readable(0.002)
 
     def sweep(self) -> None:
-        """After a program: drop pre-forked children it may have signalled and, in the
-        container, kill any process it left behind (setsid escapes killpg)."""
+        """After a program: drop pre-forked children that were damaged and, in the container,
+        kill any process left behind (setsid escapes killpg)."""
         damaged = [c for c in self.ready if not c.intact()]
         for child in damaged:
             self.ready.remove(child)
             self.retire(child)
         if not IN_CONTAINER:
             return
-        keep = {1, os.getpid()} | {c.pid for c in self.ready}
+        keep = {os.getpid()} | {c.pid for c in self.ready}
         for name in os.listdir("/proc"):
             if name.isdigit() and int(name) not in keep:
                 try:
                     os.kill(int(name), signal.SIGKILL)
                 except OSError:
                     pass
-        while True:  # reap whatever was ours
+        while True:  # reap whatever was ours (as PID 1, orphans are ours too)
             try:
                 pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -580,14 +766,15 @@ class Server:
                 break
             self.to_reap = [c for c in self.to_reap if c.pid != pid or c.close_fds()]
 
-    def warm_for(self, source: str) -> None:
+    def warm_for(self, source: bytearray, offset: int) -> None:
         """Import sympy into the parent the first time a program needs it.
 
         sympy doubles the parent's memory, and with it the cost of every fork and exit; most
         programs (ARC grids, bit strings) never touch it, so it is loaded on demand, and every
         child forked afterwards inherits it warm.
         """
-        if "sympy" in source and "sympy" not in sys.modules:
+        if "sympy" not in sys.modules and source.find(b"sympy", offset) >= 0:
+            self.channel.send(b"H")
             import sympy  # noqa: F401
 
             policy.preload_allowed_modules()
@@ -597,52 +784,61 @@ class Server:
     def serve(self) -> None:
         while True:
             self.idle()
-            req = self.channel.read_request()
-            if req is None:
+            request = self.channel.read_request()
+            if request is None:
                 return
-            op = req.get("op")
-            if op == "hello":
-                self.channel.send_json(b"J", {"ok": True, "protocol": PROTOCOL_VERSION,
-                                              "pid": os.getpid(),
-                                              "python": sys.version.split()[0]})
-            elif op == "put":
-                self.batches[req["batch"]] = req["inputs"]
-                self.batch_json[req["batch"]] = json.dumps(req["inputs"]).encode()
-                self.batches.move_to_end(req["batch"])
-                while len(self.batches) > MAX_CACHED_BATCHES:
-                    old, _ = self.batches.popitem(last=False)
-                    self.batch_json.pop(old, None)
-                self.channel.send_json(b"J", {"ok": True})
-            elif op == "run":
-                inputs = self.batches.get(req.get("batch"))
-                if inputs is None:
-                    self.channel.send_json(b"D", {"id": req.get("id"), "error": "unknown_batch"})
-                    continue
-                self.batches.move_to_end(req["batch"])
-                self.warm_for(str(req.get("source", "")))
-                result = Run(self, req, inputs).execute()
-                self.channel.send_json(b"D", result)
-            elif op == "quit":
-                return
-            else:
-                self.channel.send_json(b"J", {"ok": False, "error": f"unknown op {op!r}"})
+            meta, body, offset = request
+            try:
+                if not self.handle(meta, body, offset):
+                    return
+            finally:
+                body[:] = bytes(len(body))  # no later child may find this program's source
+
+    def handle(self, meta: dict[str, Any], body: bytearray, offset: int) -> bool:
+        op = meta.get("op")
+        if op == "hello":
+            self.channel.reply(b"J", {"ok": True, "protocol": PROTOCOL_VERSION,
+                                      "pid": os.getpid(), "separate_uids": self.separate,
+                                      "python": sys.version.split()[0]})
+        elif op == "put" and isinstance(meta.get("batch"), str):
+            raw = bytes(body[offset:])
+            inputs = json.loads(raw)
+            if not isinstance(inputs, list):
+                self.channel.reply(b"J", {"ok": False, "error": "inputs must be a list"})
+                return True
+            self.batches[meta["batch"]] = inputs
+            self.batch_json[meta["batch"]] = raw
+            self.batches.move_to_end(meta["batch"])
+            while len(self.batches) > MAX_CACHED_BATCHES:
+                old, _ = self.batches.popitem(last=False)
+                self.batch_json.pop(old, None)
+            self.channel.reply(b"J", {"ok": True})
+        elif op == "run":
+            inputs = self.batches.get(meta.get("batch"))  # type: ignore[arg-type]
+            if inputs is None:
+                self.channel.reply(b"D", {"error": "unknown_batch"})
+                return True
+            self.batches.move_to_end(meta["batch"])
+            self.warm_for(body, offset)
+            result = Run(self, meta, memoryview(body)[offset:], inputs).execute()
+            self.channel.reply(b"D", result)
+        elif op == "quit":
+            return False
+        else:
+            self.channel.reply(b"J", {"ok": False, "error": f"unknown op {str(op)[:40]!r}"})
+        return True
 
 
-def forbid_ptrace() -> None:
-    """Make the server (and, inherited, its children) non-dumpable: a program running under the
-    same uid then cannot ptrace it or read /proc/<pid>/mem to forge later programs' results."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
+def _terminate(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def main() -> None:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    forbid_ptrace()
+    # As PID 1 the kernel delivers no signal we do not handle: stop cleanly on docker stop.
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    set_dumpable(0)
     warm_up()
     server = Server()
     try:

@@ -8,9 +8,12 @@ in framed chunks over a private pipe, so that a program that hangs on input 7,00
 that was already computed.
 
 Frame (child -> parent): ``>I`` length of the rest, ``>ii`` first index and end index of the
-range covered (``-1, -1`` for a fatal error of the whole program, ``-2, -2`` for the end), then
-JSON ``{"v": [outputs], "e": {"index": [kind, detail]}}`` (outputs ``null`` where ``e`` has an
-entry).
+range covered, then JSON ``{"v": [outputs], "e": {"index": [kind, detail]}}`` (outputs ``null``
+where ``e`` has an entry). Special ranges: ``-3, -3`` set-up done (the module body ran and the
+entry function was found), ``-1, -1`` a fatal error of the whole program, ``-2, -2`` the end.
+
+Under ``--policy off`` the program owns this process and can write anything to the pipe: the
+parent and the host check every frame, and nothing here is trusted by either.
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ import policy
 
 FATAL = -1
 END = -2
-FLUSH_EVERY = 4096  # inputs
-FLUSH_SECONDS = 0.05
+READY = -3
+FLUSH_EVERY = 4096  # inputs per chunk at most
 DETAIL_CAP = 300
-OUTPUT_UNITS_CAP = 200_000  # list elements + string characters of one output
-MAX_DEPTH = 8
+
+#: The output caps. The host sends its own (harness/sandbox/limits.py, OutputCaps) with every
+#: request, so both sides apply one set; these defaults only serve a request without them.
+DEFAULT_CAPS = {"depth": 8, "frame_bytes": 2 << 20, "total_bytes": 128 << 20}
+OUTPUT_UNITS_CAP = 1 << 20  # list elements + string characters of one output (a cheap pre-check)
 
 try:  # numpy is optional for the worker: without it, numpy values simply cannot occur.
     import numpy as _np
@@ -44,10 +50,15 @@ class InvalidOutput(Exception):
 
 
 class Budget:
-    __slots__ = ("units",)
+    """What one output may still take (units), how deep it may nest, and an estimate of its size
+    as JSON (so that chunks are cut by bytes before they are encoded)."""
 
-    def __init__(self) -> None:
+    __slots__ = ("units", "depth", "size")
+
+    def __init__(self, depth: int = DEFAULT_CAPS["depth"]) -> None:
         self.units = OUTPUT_UNITS_CAP
+        self.depth = depth
+        self.size = 0
 
     def spend(self, n: int) -> None:
         self.units -= n
@@ -55,16 +66,30 @@ class Budget:
             raise InvalidOutput(f"output larger than {OUTPUT_UNITS_CAP} units")
 
 
+def _plain_str(value: str, budget: Budget) -> str:
+    budget.spend(len(value) + 1)
+    if value.isascii():
+        budget.size += len(value) + 3
+    else:
+        budget.size += 6 * len(value) + 3
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidOutput("string holds a lone surrogate (not valid Unicode)") from None
+    return value
+
+
 def to_plain(value: Any, budget: Budget, depth: int = 0) -> Any:
     """Return ``value`` as plain JSON data, reading it only through the base types' own methods.
 
     A subclass of ``str``/``int``/``float`` is converted to its base value (so an overridden
-    ``__eq__`` never reaches the host); any other object is an ``invalid_output``.
+    ``__eq__`` never reaches the host); any other object is an ``invalid_output``. ``depth`` counts
+    the lists around ``value``: a list may stand at most ``budget.depth`` lists deep, the same
+    rule as the host's (harness/sandbox/protocol.py, check_output).
     """
     t = type(value)
     if t is str:
-        budget.spend(len(value) + 1)
-        return value
+        return _plain_str(value, budget)
     if t is bool or value is None:
         return value
     if t is int:
@@ -75,10 +100,11 @@ def to_plain(value: Any, budget: Budget, depth: int = 0) -> Any:
         if not math.isfinite(value):
             raise InvalidOutput("non-finite float")
         return value
-    if depth >= MAX_DEPTH:
-        raise InvalidOutput("output nested too deeply")
     if t is list or t is tuple:
+        if depth >= budget.depth:
+            raise InvalidOutput("output nested too deeply")
         budget.spend(len(value) + 1)
+        budget.size += 8 * len(value) + 2
         return [to_plain(v, budget, depth + 1) for v in list.__iter__(value)] if t is list else [
             to_plain(v, budget, depth + 1) for v in tuple.__iter__(value)]
     if _np is not None:
@@ -102,9 +128,17 @@ def to_plain(value: Any, budget: Budget, depth: int = 0) -> Any:
     raise InvalidOutput(f"unsupported output type {_type_name(value)}")
 
 
+def clean_text(text: str, cap: int = DETAIL_CAP) -> str:
+    """Text that is valid UTF-8 whatever the program put in it (lone surrogates escaped)."""
+    text = text[:cap]
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def _type_name(value: Any) -> str:
     try:
-        return str(type.__getattribute__(type(value), "__name__"))[:60]
+        return clean_text(str(type.__getattribute__(type(value), "__name__")), 60)
     except Exception:
         return "?"
 
@@ -114,7 +148,7 @@ def _describe(exc: BaseException) -> str:
         text = f"{_type_name(exc)}: {exc}"
     except BaseException:
         text = _type_name(exc)
-    return text[:DETAIL_CAP]
+    return clean_text(text)
 
 
 def _copier(sample: Any) -> Any:
@@ -130,16 +164,34 @@ def _copier(sample: Any) -> Any:
 
 
 class Sender:
-    def __init__(self, fd: int) -> None:
+    """Writes frames to the parent; a chunk larger than the frame cap is split in halves, and a
+    single output that alone exceeds it becomes ``invalid_output`` (so frames are bounded by
+    bytes, never by a count of inputs)."""
+
+    def __init__(self, fd: int, frame_bytes: int = DEFAULT_CAPS["frame_bytes"]) -> None:
         self.fd = fd
+        self.frame_bytes = frame_bytes
 
     def send(self, a: int, b: int, payload: dict[str, Any]) -> None:
         body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+        if len(body) > self.frame_bytes and a >= 0:
+            return self._split(a, b, payload["v"], payload["e"])
         data = struct.pack(">Iii", len(body) + 8, a, b) + body
         view = memoryview(data)
         while view:
             n = os.write(self.fd, view)
             view = view[n:]
+
+    def _split(self, a: int, b: int, values: list[Any], errors: dict[str, Any]) -> None:
+        if b - a == 1:
+            values = [None]
+            errors = {str(a): ["invalid_output",
+                               f"output larger than {self.frame_bytes} bytes as JSON"]}
+            return self.send(a, b, {"v": values, "e": errors})
+        mid = (a + b) // 2
+        for lo, hi in ((a, mid), (mid, b)):
+            part = {k: v for k, v in errors.items() if lo <= int(k) < hi}
+            self.send(lo, hi, {"v": values[lo - a:hi - a], "e": part})
 
 
 def apply_limits(memory_mb: int, cpu_seconds: float, in_container: bool) -> None:
@@ -154,6 +206,7 @@ def apply_limits(memory_mb: int, cpu_seconds: float, in_container: bool) -> None
     setl(resource.RLIMIT_CORE, 0)
     setl(resource.RLIMIT_FSIZE, 0)
     setl(resource.RLIMIT_NOFILE, 64)
+    setl(resource.RLIMIT_MSGQUEUE, 0)  # no POSIX message queue can outlive the program
     if in_container:  # per-uid: on a shared host it would count the user's own processes
         setl(resource.RLIMIT_NPROC, 0)
 
@@ -162,26 +215,34 @@ class WorkerBug(Exception):
     """An error in the worker's own code (not the program's): reported as a fatal crash."""
 
 
-def run_job(job: dict[str, Any], inputs: list[Any], result_fd: int, progress: Any) -> None:
-    """Compile, set up and run one program over ``inputs[start:]`` (skipping ``skip``)."""
+def run_job(job: dict[str, Any], source: str, inputs: list[Any], result_fd: int,
+            ctl: Any) -> None:
+    """Compile, set up and run one program over ``inputs[start:]`` (skipping ``skip``).
+
+    ``ctl`` is the page shared with the parent: ``ctl[0]`` the input being run (a hint for the
+    parent's per-input clock; the parent never trusts it), ``ctl[1]`` set by the parent to ask
+    for the results so far (it bounds CPU by the inputs answered, so it must hear of them)."""
     try:
-        _run_job(job, inputs, result_fd, progress)
+        _run_job(job, source, inputs, result_fd, ctl)
     except (KeyError, TypeError, ValueError, AttributeError, ImportError) as exc:
-        if progress[0] < 0:
+        if ctl[0] < 0:
             raise WorkerBug(f"exec server error during setup: {type(exc).__name__}: {exc}"
                             [:DETAIL_CAP]) from None
         raise
 
 
-def _run_job(job: dict[str, Any], inputs: list[Any], result_fd: int, progress: Any) -> None:
-    out = Sender(result_fd)
+def _run_job(job: dict[str, Any], source: str, inputs: list[Any], result_fd: int,
+             ctl: Any) -> None:
+    caps = job.get("caps") or DEFAULT_CAPS
+    out = Sender(result_fd, int(caps["frame_bytes"]))
+    depth = int(caps["depth"])
     policy_name = job["policy"]
-    progress[0] = -1
+    ctl[0] = -1
     t_start = time.perf_counter()
     try:
-        code, module, sink = policy.compile_program(job["source"], policy_name)
+        code, module, sink = policy.compile_program(source, policy_name)
     except policy.PolicyError as exc:
-        out.send(FATAL, FATAL, {"fatal": [exc.kind, exc.detail[:1000]]})
+        out.send(FATAL, FATAL, {"fatal": [exc.kind, clean_text(exc.detail, 1000)]})
         return
     policy.harden_libraries(policy_name)
     import sys
@@ -190,64 +251,73 @@ def _run_job(job: dict[str, Any], inputs: list[Any], result_fd: int, progress: A
     t_compiled = time.perf_counter()
     try:
         exec(code, module.__dict__)
-        fn = _entry(module.__dict__, job.get("entry"), job["source"])
+        fn = _entry(module.__dict__, job.get("entry"), source)
     except _EntryError as exc:
-        out.send(FATAL, FATAL, {"fatal": ["exception", f"entry: {exc}"]})
+        out.send(FATAL, FATAL, {"fatal": ["exception", clean_text(f"entry: {exc}")]})
         return
     except BaseException as exc:  # the module body itself failed
         out.send(FATAL, FATAL, {"fatal": [_kind(exc), f"module: {_describe(exc)}"]})
         return
+    out.send(READY, READY, {})
 
     t_ready = time.perf_counter()
     n = len(inputs)
     skip = sorted(set(job.get("skip", ())))
     copy = _copier(inputs[0]) if n else None
     i = job.get("start", 0)
-    chunk = 64  # grows while inputs are fast, so slow programs still report often
     while i < n:
         while skip and skip[0] < i:
             skip.pop(0)
         if skip and skip[0] == i:
             i += 1
             continue
-        end = min(n, i + chunk, skip[0] if skip else n)
-        t0 = time.monotonic()
-        values, errors = _run_range(fn, inputs, i, end, copy, progress)
+        end = min(n, i + FLUSH_EVERY, skip[0] if skip else n)
+        end, values, errors = _run_range(fn, inputs, i, end, copy, ctl, depth,
+                                         out.frame_bytes // 2)
         out.send(i, end, {"v": values, "e": errors})
-        if time.monotonic() - t0 < FLUSH_SECONDS:
-            chunk = min(chunk * 8, FLUSH_EVERY)
-        else:
-            chunk = max(16, chunk // 4)
+        ctl[1] = 0
         i = end
-    progress[0] = n
+    ctl[0] = n
     t_end = time.perf_counter()
-    out.send(END, END, {"stdout": sink.text(), "timing_ms": {
+    out.send(END, END, {"stdout": clean_text(sink.text(), 4096), "timing_ms": {
         "compile": round((t_compiled - t_start) * 1000, 3),
         "setup": round((t_ready - t_compiled) * 1000, 3),
         "inputs": round((t_end - t_ready) * 1000, 3)}})
 
 
-def _run_range(fn: Any, inputs: list[Any], a: int, b: int, copy: Any,
-               progress: Any) -> tuple[list[Any], dict[str, list[str]]]:
-    """The hot loop: one call per input, one result slot per input, whatever happens."""
+def _run_range(fn: Any, inputs: list[Any], a: int, b: int, copy: Any, ctl: Any, depth: int,
+               flush_size: int) -> tuple[int, list[Any], dict[str, list[str]]]:
+    """The hot loop: one call per input, one result slot per input, whatever happens. Stops
+    early (returning the end it reached) when the parent asks for the results so far, or when
+    the outputs gathered would make a large frame (short labels, the common case, never do:
+    FLUSH_EVERY of them stay far below any frame cap)."""
     values: list[Any] = []
     errors: dict[str, list[str]] = {}
     append = values.append
-    for i in range(a, b):
-        progress[0] = i
+    size = 0
+    i = a
+    while i < b:
+        ctl[0] = i
         try:
             r = fn(inputs[i] if copy is None else copy(inputs[i]))
-            if type(r) is str and len(r) < 64:
+            if type(r) is str and len(r) < 64 and r.isascii():
                 append(r)
             else:
-                append(to_plain(r, Budget()))
+                budget = Budget(depth)
+                append(to_plain(r, budget))
+                size += budget.size
+                if size > flush_size:
+                    b = i + 1
         except InvalidOutput as exc:
             append(None)
-            errors[str(i)] = ["invalid_output", str(exc)[:DETAIL_CAP]]
+            errors[str(i)] = ["invalid_output", clean_text(str(exc))]
         except BaseException as exc:
             append(None)
             errors[str(i)] = [_kind(exc), _describe(exc)]
-    return values, errors
+        i += 1
+        if ctl[1]:
+            break
+    return i, values, errors
 
 
 def _kind(exc: BaseException) -> str:

@@ -50,7 +50,7 @@ def test_thousand_programs_ten_percent_hostile():
                 assert [v.output for v in result.verdicts] == case.expected, case.name
             else:
                 assert {v.verdict for v in result.verdicts} <= set(case.safe), case.name
-        assert pool.replaced >= 3  # the parent killers cost a container each
+        assert pool.replaced == 0, pool.replace_reasons  # no program can reach its server
         health = pool.health()
         assert health["replaced_now"] == 0
         assert count_containers(client) >= 2

@@ -22,6 +22,8 @@ from harness.sandbox.worker import Worker, recv_deadline_remaining
 
 LABEL = "harness.sandbox"
 OWNER_LABEL = "harness.owner"
+SERVER_CAPS = ("SETUID", "SETGID", "KILL")
+IPC_SYSCTLS = {"kernel.shmmni": "0", "kernel.msgmni": "0", "kernel.sem": "0 0 0 0"}
 CONTAINER_ENV = {"PYTHONHASHSEED": "0", "HARNESS_IN_CONTAINER": "1", "HOME": "/tmp",
                  "PYTHONPATH": "/opt/sandbox/site", "PYTHONDONTWRITEBYTECODE": "1",
                  "LANG": "C.UTF-8", "PATH": "/usr/local/bin:/usr/bin:/bin"}
@@ -99,13 +101,12 @@ class DockerWorkerFactory:
     kind = "docker"
 
     def __init__(self, image: str | None = None, cpus: float = 1.0, memory_mb: int = 2048,
-                 pids_limit: int = 64, tmpfs_mb: int = 16, runtime: str | None = None) -> None:
+                 pids_limit: int = 64, runtime: str | None = None) -> None:
         self.client = docker_client()
         self.image = image or require_image(self.client)
         self.cpus = cpus
         self.memory_mb = memory_mb
         self.pids_limit = pids_limit
-        self.tmpfs_mb = tmpfs_mb
         self.runtime = runtime
         self.owner = owner_id()
         self._lock = threading.Lock()
@@ -120,11 +121,18 @@ class DockerWorkerFactory:
         kw: dict[str, Any] = dict(
             image=self.image, command=["python3", "/opt/sandbox/exec_server.py"], detach=True,
             stdin_open=True, tty=False, network_mode="none", read_only=True,
-            tmpfs={"/tmp": f"rw,noexec,nosuid,nodev,size={self.tmpfs_mb}m"},
-            user="65534:65534", cap_drop=["ALL"], security_opt=["no-new-privileges"],
-            ipc_mode="none", pids_limit=self.pids_limit,
+            # No writable path at all: a read-only root and no tmpfs, so no file or name can
+            # pass from one program to the next.
+            # The exec server is PID 1 (no docker-init sharing a uid with programs) as uid 0
+            # with only the capabilities it needs: switching each child to a uid of its own,
+            # and killing whatever a program leaves behind.
+            user="0:0", cap_drop=["ALL"], cap_add=list(SERVER_CAPS),
+            security_opt=["no-new-privileges"],
+            # A private IPC namespace with every System V IPC limit at zero: no shared memory,
+            # semaphore or message queue can outlive a program (POSIX queues: RLIMIT_MSGQUEUE).
+            ipc_mode="none", sysctls=dict(IPC_SYSCTLS), pids_limit=self.pids_limit,
             mem_limit=f"{self.memory_mb}m", memswap_limit=f"{self.memory_mb}m",
-            nano_cpus=int(self.cpus * 1e9), init=True, environment=dict(CONTAINER_ENV),
+            nano_cpus=int(self.cpus * 1e9), init=False, environment=dict(CONTAINER_ENV),
             ulimits=[docker.types.Ulimit(name="nofile", soft=256, hard=256),
                      docker.types.Ulimit(name="nproc", soft=128, hard=128),
                      docker.types.Ulimit(name="fsize", soft=16 << 20, hard=16 << 20),
@@ -175,7 +183,9 @@ class DockerWorkerFactory:
         image = self.client.images.get(self.image)
         return {"image": self.image, "image_id": image.id, "cpus_per_container": self.cpus,
                 "memory_mb_per_container": self.memory_mb, "pids_limit": self.pids_limit,
-                "network": "none", "read_only_root": True, "user": "65534:65534",
+                "network": "none", "read_only_root": True, "writable_paths": [],
+                "server_user": "0:0 with CAP_SETUID, CAP_SETGID, CAP_KILL only",
+                "program_user": "a uid of its own per program, no capabilities",
                 "runtime": self.runtime or "runc"}
 
 

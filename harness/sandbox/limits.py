@@ -11,6 +11,33 @@ POLICIES = ("standard", "strict", "off")
 
 
 @dataclass(frozen=True)
+class OutputCaps:
+    """The one set of caps on what a program sends back. The host sends them with every run, so
+    the child (sandbox_image/worker.py) applies exactly these, and the host checks the same
+    numbers again (harness/sandbox/protocol.py) before it keeps anything.
+
+    ``depth``: lists nested at most this deep in one output. ``frame_bytes``: one result frame
+    (a chunk of outputs) as JSON; a single output larger than this is ``invalid_output``.
+    ``total_bytes``: all frames of one program. ``retained_bytes``: the host's estimate of the
+    memory the decoded outputs of one program take; beyond it the rest are ``invalid_output``.
+    With one frame decoded at a time, one program costs the host at most about
+    ``retained_bytes + 25 * frame_bytes`` (~300 MB) whatever it sends.
+    """
+
+    depth: int = 8
+    frame_bytes: int = 2 << 20
+    total_bytes: int = 128 << 20
+    retained_bytes: int = 256 << 20
+
+    def wire(self) -> dict[str, int]:
+        return {"depth": self.depth, "frame_bytes": self.frame_bytes,
+                "total_bytes": self.total_bytes}
+
+
+OUTPUT_CAPS = OutputCaps()
+
+
+@dataclass(frozen=True)
 class Limits:
     """What one program may use. Time is CPU time of the program's process, not wall time,
     so a verdict does not depend on how loaded the machine is."""
@@ -30,8 +57,14 @@ class Limits:
         if self.policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
 
+    @property
+    def setup_limit_s(self) -> float:
+        """CPU time for compiling the program and running its module body."""
+        return max(2.0, 4 * self.time_limit_s)
+
     def host_deadline_s(self, n_inputs: int) -> float:
-        """How long the host waits before it declares a worker wedged (never reached normally:
-        the exec server's own backstops fire first)."""
-        setup = max(2.0, 4 * self.time_limit_s)
-        return 3 * (setup + self.batch_budget_s) + 0.002 * n_inputs + 15.0
+        """How long the host waits in all before it declares a worker wedged (never reached
+        normally: the exec server's own backstops fire first, and its heartbeats stop when it is
+        stopped, which the host notices much sooner)."""
+        kernel = max(2 * self.time_limit_s, self.memory_mb / 128)
+        return 3 * (self.setup_limit_s + self.batch_budget_s + kernel) + 0.002 * n_inputs + 15.0

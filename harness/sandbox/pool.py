@@ -46,6 +46,7 @@ class WorkerPool:
         self._closed = False
         self._busy = 0
         self.replaced = 0
+        self.replace_reasons: list[str] = []  # why workers were replaced (the last 20)
         self._batches: dict[int, tuple[Sequence[Any], Batch]] = {}
         with ThreadPoolExecutor(max_workers=size) as ex:
             workers = list(ex.map(lambda _: factory.create(), range(size)))
@@ -88,10 +89,14 @@ class WorkerPool:
                 result = worker.run(source, batch, entry, limits)
             except (WorkerLost, ProtocolError, OSError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"[:300]
-                self._replace(worker)
+                self._replace(worker, last_error)
                 continue
-            except BaseException:
-                self._replace(worker)
+            except Exception as exc:  # noqa: BLE001 - no program may raise out of the pool
+                last_error = f"unexpected {type(exc).__name__}: {exc}"[:300]
+                self._replace(worker, last_error)
+                continue
+            except BaseException:  # Ctrl-C and exit: the worker's state is unknown
+                self._replace(worker, "interrupted")
                 raise
             finally:
                 with self._lock:
@@ -119,10 +124,11 @@ class WorkerPool:
                    limits: Limits | None = None) -> ProgramResult:
         return await asyncio.to_thread(self.run, source, inputs, entry, limits)
 
-    def _replace(self, worker: Worker) -> None:
+    def _replace(self, worker: Worker, reason: str = "") -> None:
         with self._lock:
             self._all.discard(worker)
             self.replaced += 1
+            self.replace_reasons = (self.replace_reasons + [reason or "unknown"])[-20:]
         try:
             self.factory.destroy(worker)
         except Exception:  # noqa: BLE001 - a dead worker may fail to die again
@@ -147,7 +153,7 @@ class WorkerPool:
                 self._idle.put(w)
             except (WorkerLost, ProtocolError, OSError):
                 healed += 1
-                self._replace(w)
+                self._replace(w, "did not answer a health check")
             checked += 1
         with self._lock:
             self._busy -= len(borrowed)

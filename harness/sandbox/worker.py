@@ -2,27 +2,32 @@
 
 The transport is whatever carries bytes to the server (a docker attach socket, a subprocess's
 pipes); the logic is the same for every backend, so the conformance tests cover both.
+
+Every request carries a fresh random nonce that the reply ending it must echo; during a run the
+server sends a heartbeat at least every half second, so a stopped or replaced server is noticed
+within ``FRAME_GAP_S`` rather than at the end of the run's whole deadline.
 """
 
 from __future__ import annotations
 
-import itertools
 import time
 from typing import Any, Protocol
 
-from harness.sandbox.limits import Limits
+from harness.sandbox.limits import OUTPUT_CAPS, Limits
 from harness.sandbox.protocol import (
     Batch,
     ProtocolError,
     ResultAssembler,
     WorkerLost,
-    encode,
-    parse_json,
+    check_reply,
+    new_nonce,
     read_frame,
+    request,
 )
 from harness.sandbox.results import ProgramResult
 
-_nonces = itertools.count(1)
+#: Longest silence from a server while a run is in flight (it sends a heartbeat every 0.5 s).
+FRAME_GAP_S = 10.0
 
 
 class Transport(Protocol):
@@ -37,6 +42,11 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+def _text(value: str) -> str:
+    """``value`` as text that encodes to UTF-8 (a model may hand us lone surrogates)."""
+    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 class Worker:
     """A connection to one warm exec server; not thread-safe (the pool lends it to one caller)."""
 
@@ -46,47 +56,54 @@ class Worker:
         self.batches: set[str] = set()
         self.programs_run = 0
 
-    def _read(self, deadline: float) -> tuple[bytes, bytes]:
-        return read_frame(lambda n: self.transport.recv_exact(n, deadline))
+    def _read(self, deadline: float, gap_s: float | None = None) -> tuple[bytes, bytes]:
+        """The next frame that is not a heartbeat."""
+        while True:
+            until = deadline if gap_s is None else min(deadline, time.monotonic() + gap_s)
+            kind, payload = read_frame(lambda n, u=until: self.transport.recv_exact(n, u))
+            if kind != b"H":
+                return kind, payload
 
-    def _expect_json(self, deadline: float) -> dict[str, Any]:
-        kind, payload = self._read(deadline)
+    def _ask(self, meta: dict[str, Any], payload: bytes, timeout_s: float) -> dict[str, Any]:
+        nonce = new_nonce()
+        self.transport.send(request(nonce, meta, payload))
+        kind, body = self._read(time.monotonic() + timeout_s)
         if kind != b"J":
             raise ProtocolError(f"expected a reply, got frame {kind!r}")
-        reply = parse_json(payload)
-        if not isinstance(reply, dict) or reply.get("ok") is not True:
+        reply = check_reply(body, nonce)
+        if reply.get("ok") is not True:
             raise ProtocolError(f"server refused: {reply!r}"[:200])
         return reply
 
     def hello(self, timeout_s: float = 60.0) -> dict[str, Any]:
-        self.transport.send(encode({"op": "hello"}))
-        return self._expect_json(time.monotonic() + timeout_s)
+        return self._ask({"op": "hello"}, b"", timeout_s)
 
     def put(self, batch: Batch, timeout_s: float = 120.0) -> None:
-        self.transport.send(batch.payload)
-        self._expect_json(time.monotonic() + timeout_s)
+        self._ask({"op": "put", "batch": batch.id}, batch.body, timeout_s)
         self.batches.add(batch.id)
 
     def run(self, source: str, batch: Batch, entry: str | None, limits: Limits) -> ProgramResult:
         if batch.id not in self.batches:
             self.put(batch)
-        for _ in range(2):
-            nonce = next(_nonces)
-            self.transport.send(encode({
-                "op": "run", "id": nonce, "batch": batch.id, "source": source, "entry": entry,
+        meta = {"op": "run", "batch": batch.id, "entry": None if entry is None else _text(entry),
                 "policy": limits.policy, "time_limit": limits.time_limit_s,
-                "batch_budget": limits.batch_budget_s, "memory_mb": limits.memory_mb,
-            }))
+                "setup_limit": limits.setup_limit_s, "batch_budget": limits.batch_budget_s,
+                "memory_mb": limits.memory_mb, "caps": OUTPUT_CAPS.wire()}
+        code = source.encode("utf-8", "surrogatepass")
+        for _ in range(2):
+            nonce = new_nonce()
+            self.transport.send(request(nonce, meta, code))
             deadline = time.monotonic() + limits.host_deadline_s(batch.n)
             assembler = ResultAssembler(batch.n)
             while True:
-                kind, payload = self._read(deadline)
+                kind, payload = self._read(deadline, FRAME_GAP_S)
                 if kind == b"C":
-                    assembler.add_chunk(payload)
+                    try:
+                        assembler.add_chunk(payload)
+                    except ProtocolError as exc:  # the program's own bytes: its own crash
+                        assembler.poison(str(exc))
                 elif kind == b"D":
-                    stats = parse_json(payload)
-                    if not isinstance(stats, dict) or stats.get("id") != nonce:
-                        raise ProtocolError("end frame for another request")
+                    stats = check_reply(payload, nonce)
                     break
                 else:
                     raise ProtocolError(f"unexpected frame {kind!r}")
