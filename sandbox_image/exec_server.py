@@ -7,9 +7,10 @@ which it moves to private descriptors at start so that nothing a program prints 
 
 Who can reach what (in the container): the server runs as uid 0 with exactly CAP_SETUID,
 CAP_SETGID and CAP_KILL, non-dumpable. Every child drops, right after the fork and before it
-reads its job, to a uid of its own with no capabilities. A program therefore cannot signal,
-ptrace or open ``/proc/<pid>/fd`` of the server (which holds the host channel) or of any sibling,
-and the server can still kill everything a program leaves behind.
+reads its job, to a uid of its own with no capabilities, and installs a syscall filter
+(seccomp.py: no sockets, exec, ptrace, io_uring, IPC that outlives it). A program therefore
+cannot signal, ptrace or open ``/proc/<pid>/fd`` of the server (which holds the host channel)
+or of any sibling, and the server can still kill everything a program leaves behind.
 
 Host -> server frame: ``>I`` length of the rest, a 16-byte nonce, ``>I`` length of a JSON
 meta object, the meta, then a raw payload (a run's program source; a put's inputs as JSON).
@@ -55,6 +56,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUME
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import policy  # noqa: E402
+import seccomp  # noqa: E402
 import worker  # noqa: E402
 
 try:  # warm numpy, so each forked child starts with it loaded (sympy: see warm_for)
@@ -352,6 +354,7 @@ def _child_main(server: Server, me: Child, job_r: int,
         os.setresgid(me.uid, me.uid, me.uid)
         os.setresuid(me.uid, me.uid, me.uid)
     set_dumpable(0)
+    seccomp.install()  # fails closed: a child that cannot filter never runs a program
     # Warm up only while no job waits: it pays off only off the program's critical path.
     if not _readable(job_r):
         warm_up(preload=False)
@@ -799,6 +802,7 @@ class Server:
         if op == "hello":
             self.channel.reply(b"J", {"ok": True, "protocol": PROTOCOL_VERSION,
                                       "pid": os.getpid(), "separate_uids": self.separate,
+                                      "seccomp": seccomp.supported(),
                                       "python": sys.version.split()[0]})
         elif op == "put" and isinstance(meta.get("batch"), str):
             raw = bytes(body[offset:])

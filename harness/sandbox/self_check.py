@@ -803,8 +803,8 @@ ABSTRACT_PROBE = _program("""
     import socket
     def f(x):
         found = []
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
+        try:  # the syscall filter may refuse sockets altogether: then nothing can connect
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.connect(b'\\0harness-leak')
             found.append('connected to @harness-leak')
         except OSError:
@@ -854,14 +854,23 @@ SNOOP = _program("""
                 if src_b in data:
                     seen['proc_src'].append(f'/proc/{n}/{part}')
         import ctypes
+        # Search memory through a byte mask, so that the needles themselves (src_b, inp_b
+        # above are dropped first) never stand in memory as the markers: only copies that came
+        # from elsewhere are counted.
+        mask = bytes(b ^ 0x5A for b in range(256))
+        src_m, inp_m = src_b.translate(mask), inp_b.translate(mask)
+        del src, inp, src_b, inp_b
+        import gc
+        gc.collect()
         for line in open('/proc/self/maps'):  # own memory, read in place (rw regions only)
             parts = line.split()
             lo, hi = (int(v, 16) for v in parts[0].split('-'))
             if not parts[1].startswith('rw') or hi - lo > 256 << 20:
                 continue
-            data = ctypes.string_at(lo, hi - lo)
-            seen['mem_src'] += data.count(src_b)
-            seen['mem_in'] += data.count(inp_b)
+            data = ctypes.string_at(lo, hi - lo).translate(mask)
+            seen['mem_src'] += data.count(src_m)
+            seen['mem_in'] += data.count(inp_m)
+            del data
         return [seen['disk_src'], seen['disk_in'], seen['proc_src'], seen['mem_src'],
                 seen['mem_in']]
 """)
