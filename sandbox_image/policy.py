@@ -23,13 +23,15 @@ import _string
 import ast
 import builtins
 import importlib
+import keyword
 import operator
+import re
 import string
 import types
 from collections.abc import Callable
 from typing import Any
 
-from RestrictedPython import compile_restricted_exec
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer
 
@@ -70,6 +72,19 @@ READABLE_DUNDERS = (
 ) - frozenset({"__del__", "__getattr__", "__setattr__", "__delattr__", "__set_name__",
                "__init_subclass__", "__get__", "__set__", "__delete__"})
 
+#: ``_private`` names readable on any object: documented APIs of namedtuple and enum members.
+PRIVATE_API = frozenset({"_replace", "_asdict", "_fields", "_make", "_field_defaults",
+                         "_value_", "_name_", "_member_names_"})
+
+#: Dunders a program may read but never write (identity of an object and of its class).
+UNWRITABLE_DUNDERS = frozenset({"__class__", "__module__", "__dict__", "__bases__", "__mro__",
+                                "__slots__"})
+
+#: The filename of the program's code: the mark of functions the program defined.
+PROGRAM_FILENAME = "<program>"
+#: The filename of annotations compiled under the policy (typing's forward references).
+ANNOTATION_FILENAME = "<annotation>"
+
 #: Global names a program may bind or read although they are dunders.
 NAMEABLE_DUNDERS = frozenset({"__name__", "__all__", "__slots__", "__doc__", "__version__",
                               "__annotations__", "__match_args__"})
@@ -107,8 +122,13 @@ def name_problem(name: str, *, definition: bool = False) -> str | None:
     return None
 
 
-def attribute_problem(name: str, strict: bool) -> str | None:
-    """Why ``obj.<name>`` may not be read or written, or None."""
+def attribute_problem(name: str, strict: bool, *, write: bool = False) -> str | None:
+    """Why ``obj.<name>`` may not be read (or written) on any object, or None.
+
+    ``_private`` names pass here: whether the object is the program's own is decided at run
+    time (see make_guards.private_ok)."""
+    if write and name in UNWRITABLE_DUNDERS:
+        return f'setting "{name}" is not allowed'
     if name in FORBIDDEN_ATTRS:
         return f'access to "{name}" is not allowed'
     if name.startswith("__") and name.endswith("__"):
@@ -141,10 +161,18 @@ FORBIDDEN_SUBMODULES = (
 #: Module attributes refused although the module is allowed (string evaluators, raw formatters).
 FORBIDDEN_MODULE_ATTRS = {
     "string": frozenset({"Formatter"}),
+    # copy.dispatch_table is copyreg's: a reducer put there picks what copy writes state into
+    "copy": frozenset({"dispatch_table"}),
+    # writes an enum's members into the globals of the module its __module__ names
+    "enum": frozenset({"global_enum"}),
     "sympy": frozenset({"sympify", "parse_expr", "lambdify", "S", "preview", "init_printing",
-                        "init_session", "var", "symbols_from_string"}),
+                        "init_session", "var", "symbols_from_string", "import_module",
+                        "get_class", "get_mod_func", "lazy_function", "pollute", "dispatch",
+                        "interactive_traversal"}),
     "numpy": frozenset({"load", "save", "savez", "savez_compressed", "fromfile", "memmap",
-                        "loadtxt", "savetxt", "genfromtxt", "DataSource", "lib"}),
+                        "loadtxt", "savetxt", "genfromtxt", "DataSource", "lib", "info",
+                        "test", "show_config", "show_runtime", "add_newdoc", "add_docstring",
+                        "add_newdoc_ufunc", "source", "lookfor", "who"}),
 }
 
 
@@ -156,6 +184,8 @@ def module_allowed(name: str, strict: bool, *, private_ok: bool = False) -> bool
     calling frame, which are the program's. The program itself cannot name private modules:
     the compile-time check refuses them.
     """
+    if name == "__future__":  # compiler directives (``from __future__ import annotations``)
+        return True
     allowed = ALLOWED_MODULES_STRICT if strict else ALLOWED_MODULES_STANDARD
     parts = name.split(".")
     if parts[0] not in allowed:
@@ -191,8 +221,34 @@ def _compute_sensitive_names() -> frozenset[str]:
                 names.add(attr)
     for banned in FORBIDDEN_MODULE_ATTRS.values():
         names.update(banned)
-    names.update({"format", "format_map"})
+    names.update(_submodule_names())
+    names.update({"format", "format_map", "attrgetter", "methodcaller", "update_wrapper"})
     return frozenset(names)
+
+
+def _submodule_names() -> set[str]:
+    """Names of the not-yet-loaded submodules that an allowed package imports on first
+    attribute access (numpy's module ``__getattr__``: ``np.f2py``), found by listing its
+    directory. Loaded submodules are already members of their package (see above)."""
+    import os
+    import sys
+
+    names: set[str] = set()
+    for top in ALLOWED_MODULES_STANDARD:
+        mod = sys.modules.get(top)
+        if mod is None or "__getattr__" not in vars(mod):
+            continue
+        for path in list(getattr(mod, "__path__", None) or ()):
+            try:
+                entries = os.listdir(path)
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.endswith(".py") or ".cpython-" in entry or os.path.isfile(
+                        os.path.join(path, entry, "__init__.py")):
+                    names.add(entry.split(".", 1)[0])
+    names.discard("__init__")
+    return names
 
 
 def direct_attr_ok(name: str) -> bool:
@@ -223,8 +279,19 @@ def preload_allowed_modules() -> None:
             importlib.import_module(name)
         except ImportError:
             pass
+    if "sympy" in sys.modules:
+        # Imported lazily by simplify() & co., and they sympify strings while importing, which
+        # the program's process refuses (harden_libraries): import them here, in the parent.
+        for name in _SYMPY_LAZY:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass
     global _sensitive_names
     _sensitive_names = _compute_sensitive_names()
+
+
+_SYMPY_LAZY = ("sympy.physics.units", "sympy.tensor.tensor", "sympy.tensor.array")
 
 
 # ---------------------------------------------------------------- the transformer
@@ -238,6 +305,7 @@ class PolicyTransformer(RestrictingNodeTransformer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._hx_idx = 0
+        self._hx_classes: list[str] = []
 
     def _tmp(self) -> str:
         self._hx_idx += 1
@@ -283,7 +351,8 @@ class PolicyTransformer(RestrictingNodeTransformer):
             self._check_module(node, f"{module}.{alias.name}") if _is_submodule(
                 module, alias.name) else None
             banned = FORBIDDEN_MODULE_ATTRS.get(module.split(".")[0], frozenset())
-            if alias.name in banned or attribute_problem(alias.name, self.strict):
+            if alias.name in banned or attribute_problem(alias.name, self.strict) or (
+                    alias.name.startswith("_") and module != "__future__"):
                 self.error(node, f'importing "{alias.name}" from "{module}" is not allowed')
         return self.check_import_names(node)
 
@@ -299,20 +368,24 @@ class PolicyTransformer(RestrictingNodeTransformer):
                            args=[inner, ast.Constant(node.attr)], keywords=[])
             ast.copy_location(new, node)
             return new
-        problem = attribute_problem(node.attr, self.strict)
+        load = isinstance(node.ctx, ast.Load)
+        problem = attribute_problem(node.attr, self.strict, write=not load)
         if problem:
             self.error(node, problem)
             return node
-        if isinstance(node.ctx, ast.Load) and not self.strict and direct_attr_ok(node.attr):
+        if load and not self.strict and direct_attr_ok(node.attr):
             return self.node_contents_visit(node)
         # Let the base class rewrite to _getattr_/_write_ without its "_" rule: hide the name.
         real = node.attr
         node.attr = "a"
         new = super().visit_Attribute(node)
         if isinstance(new, ast.Call):  # load: _getattr_(obj, "a")
-            new.args[1] = ast.Constant(real)
+            new.args[1] = ast.Constant(self._mangle(real))
         else:
             new.attr = real
+            if real.startswith("_"):  # _write_(obj).x -> _hx_pwrite(obj, "_x")._x
+                new.value.func = ast.Name("_hx_pwrite", ast.Load())
+                new.value.args.append(ast.Constant(self._mangle(real)))
         return new
 
     # statements RestrictedPython refuses but ordinary programs use ---------------------
@@ -340,11 +413,15 @@ class PolicyTransformer(RestrictingNodeTransformer):
             current = ast.Call(load("_getitem_"), [load(obj_tmp), load(key_tmp)], [])
             store: ast.expr = ast.Subscript(written, load(key_tmp), ast.Store())
         else:
-            problem = attribute_problem(target.attr, self.strict)
+            problem = attribute_problem(target.attr, self.strict, write=True)
             if problem:
                 self.error(node, problem)
                 return node
-            current = ast.Call(load("_getattr_"), [load(obj_tmp), ast.Constant(target.attr)], [])
+            current = ast.Call(load("_getattr_"),
+                               [load(obj_tmp), ast.Constant(self._mangle(target.attr))], [])
+            if target.attr.startswith("_"):
+                written = ast.Call(load("_hx_pwrite"),
+                                   [load(obj_tmp), ast.Constant(self._mangle(target.attr))], [])
             store = ast.Attribute(written, target.attr, ast.Store())
         new_value = ast.Call(load("_inplacevar_"),
                              [ast.Constant(_IOP[type(node.op)]), current, value], [])
@@ -368,7 +445,20 @@ class PolicyTransformer(RestrictingNodeTransformer):
             if kw.arg == "metaclass":
                 self.error(node, 'the keyword argument "metaclass" is not allowed')
         self.check_name(node, node.name)
-        return self.node_contents_visit(node)
+        self._hx_classes.append(node.name)
+        try:
+            return self.node_contents_visit(node)
+        finally:
+            self._hx_classes.pop()
+
+    def _mangle(self, name: str) -> str:
+        """``self.__x`` inside ``class Foo`` is ``_Foo__x``: the compiler mangles attribute
+        nodes, not the name constants of our ``_getattr_(obj, "__x")`` rewrite."""
+        if name.startswith("__") and not name.endswith("__") and self._hx_classes:
+            owner = self._hx_classes[-1].lstrip("_")
+            if owner:
+                return f"_{owner}{name}"
+        return name
 
     # match statements ----------------------------------------------------------------
     def visit_Match(self, node: ast.AST) -> Any:
@@ -402,6 +492,34 @@ class StrictPolicyTransformer(PolicyTransformer):
     strict = True
 
 
+#: Guard names an annotation may call: ``from __future__ import annotations`` keeps the
+#: annotation's text as rewritten by this policy (``_getitem_(Optional, str)``).
+ANNOTATION_GUARD_NAMES = frozenset({"_getattr_", "_getitem_", "_getiter_", "_write_",
+                                    "_hx_pwrite", "_inplacevar_", "_apply_", "_hx_code_info",
+                                    "_iter_unpack_sequence_", "_unpack_sequence_"})
+
+
+class _AnnotationMixin:
+    """Annotations: an expression, which may call the guards themselves but bind nothing."""
+
+    def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
+        if name in ANNOTATION_GUARD_NAMES and isinstance(getattr(node, "ctx", None), ast.Load):
+            return
+        super().check_name(node, name, allow_magic_methods)  # type: ignore[misc]
+
+    def visit_NamedExpr(self, node: ast.AST) -> Any:
+        self.error(node, "assignment expressions are not allowed in annotations")  # type: ignore[attr-defined]
+        return node
+
+
+class AnnotationTransformer(_AnnotationMixin, PolicyTransformer):
+    pass
+
+
+class StrictAnnotationTransformer(_AnnotationMixin, StrictPolicyTransformer):
+    pass
+
+
 _IOP = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/=", ast.Mod: "%=",
         ast.Pow: "**=", ast.LShift: "<<=", ast.RShift: ">>=", ast.BitOr: "|=", ast.BitXor: "^=",
         ast.BitAnd: "&=", ast.FloorDiv: "//=", ast.MatMult: "@="}
@@ -425,6 +543,7 @@ def _public_names(module: str, strict: bool) -> list[str]:
     names = getattr(mod, "__all__", None) or [n for n in dir(mod) if not n.startswith("_")]
     banned = FORBIDDEN_MODULE_ATTRS.get(module.split(".")[0], frozenset())
     return [n for n in names if n not in banned and not attribute_problem(n, strict)
+            and not n.startswith("_")
             and not isinstance(getattr(mod, n, None), types.ModuleType)]
 
 
@@ -450,9 +569,71 @@ def _formatter_field_name_split(name: str) -> Any:
     return first, list(rest)
 
 
+_type_dict = type.__dict__["__dict__"].__get__
+_type_mro = type.__dict__["__mro__"].__get__
+#: Values a guarded attribute read never hands out, whatever the name it came by.
+_OPAQUE_TYPES = (types.FrameType, types.TracebackType, types.CodeType)
+
+
 def make_guards(strict: bool) -> dict[str, Any]:
     """The run-time half of the policy: the functions RestrictedPython's rewrite calls."""
     import sys
+
+    # Classes the program's own ``class`` statements built (and their dataclass slots copies):
+    # a registry, because ``__module__`` can be set by the program (type(), module=...).
+    own_classes: set[type] = set()
+
+    def owns(obj: Any) -> bool:
+        """Did the program define ``obj`` (its class, its function, its instance)?"""
+        t = type(obj)
+        if t in own_classes:
+            return True
+        if t is types.FunctionType:
+            return obj.__code__.co_filename == PROGRAM_FILENAME
+        return isinstance(obj, type) and obj in own_classes
+
+    private_cache: dict[tuple[type, str], bool] = {}
+
+    def private_ok(obj: Any, name: str) -> bool:
+        """May the program read/write ``obj.<name>`` (a ``_private`` name)?
+
+        Yes where the attribute lives in something the program defined: a class of its own
+        (found first along the MRO, as Python's lookup would), or, found in no class, the
+        instance itself when it is the program's. A private name of a library class stays
+        refused even on a program subclass (``class F(typing.ForwardRef)``)."""
+        if name in PRIVATE_API:
+            return True
+        t = type(obj)
+        if t is super:
+            start = obj.__self_class__
+            if start is None:
+                return False
+            mro = _type_mro(start)
+            if obj.__thisclass__ not in mro:
+                return False
+            for c in mro[mro.index(obj.__thisclass__) + 1:]:
+                if name in _type_dict(c):
+                    return c in own_classes
+            return False
+        if isinstance(obj, type):
+            for chain in (_type_mro(obj), _type_mro(t)):
+                for c in chain:
+                    if name in _type_dict(c):
+                        return c in own_classes
+            return obj in own_classes
+        key = (t, name)
+        verdict = private_cache.get(key)
+        if verdict is None:
+            for c in _type_mro(t):
+                if name in _type_dict(c):
+                    verdict = c in own_classes
+                    break
+            else:
+                if t is types.FunctionType:  # a function's attributes: per function
+                    return owns(obj)
+                verdict = t in own_classes
+            private_cache[key] = verdict
+        return verdict
 
     def check_module_access(obj: Any, name: str) -> None:
         mod_name = getattr(obj, "__name__", "")
@@ -465,6 +646,7 @@ def make_guards(strict: bool) -> dict[str, Any]:
 
     checked_names: set[str] = set()
     plain_types = frozenset({str, list, dict, tuple, set, frozenset, int, float, bool, bytes})
+    real_builtins_dict = vars(builtins)
 
     def guarded_getattr(obj: Any, name: Any, *default: Any) -> Any:
         # Fast path: a name already checked, on a builtin value type (``x.count`` in a loop).
@@ -475,15 +657,23 @@ def make_guards(strict: bool) -> dict[str, Any]:
         problem = attribute_problem(name, strict)
         if problem:
             raise RestrictedError(problem)
-        if name != "format":
-            checked_names.add(name)
         if isinstance(obj, types.ModuleType):
             check_module_access(obj, name)
+        elif name[:1] == "_" and name not in READABLE_DUNDERS and not private_ok(obj, name):
+            raise RestrictedError(f'access to "{name}" of a {type(obj).__name__} object the '
+                                  "program did not define is not allowed")
+        if name != "format" and name[:1] != "_":
+            checked_names.add(name)
         if name == "format" and (isinstance(obj, str) or obj is str):
             return _bound_format(obj)
         value = getattr(obj, name, *default)
-        if isinstance(value, types.ModuleType) and not module_allowed(value.__name__, strict):
-            raise RestrictedError(f'access to module "{value.__name__}" is not allowed')
+        vt = type(value)
+        if vt is types.ModuleType or isinstance(value, types.ModuleType):
+            if not module_allowed(value.__name__, strict):
+                raise RestrictedError(f'access to module "{value.__name__}" is not allowed')
+        elif vt in _OPAQUE_TYPES or value is real_builtins_dict or (
+                vt is dict and "__builtins__" in value):
+            raise RestrictedError(f'access to "{name}" is not allowed')
         return value
 
     formatter = _SafeFormatter(guarded_getattr)
@@ -499,25 +689,46 @@ def make_guards(strict: bool) -> dict[str, Any]:
             guarded_getattr(obj, name)
         except AttributeError:
             return False
+        except RestrictedError:
+            if type(name) is str and name[:1] == "_":
+                return False  # a library's private attribute: as good as absent
+            raise
         return True
 
-    def guarded_setattr(obj: Any, name: Any, value: Any) -> None:
-        if type(name) is not str or attribute_problem(name, strict):
+    def write_check(obj: Any, name: Any) -> Any:
+        """``obj.<name> = ...`` / ``del obj.<name>``: the object and the name both allowed."""
+        if type(name) is not str or attribute_problem(name, strict, write=True):
             raise RestrictedError(f"setting attribute {name!r} is not allowed")
-        setattr(write_guard(obj), name, value)
+        write_guard(obj)
+        if name[:1] == "_" and not (owns(obj) or (name[:2] != "__" and private_ok(obj, name))):
+            raise RestrictedError(f'setting "{name}" on a {type(obj).__name__} object the '
+                                  "program did not define is not allowed")
+        return obj
+
+    def guarded_setattr(obj: Any, name: Any, value: Any) -> None:
+        setattr(write_check(obj, name), name, value)
 
     def guarded_delattr(obj: Any, name: Any) -> None:
-        if type(name) is not str or attribute_problem(name, strict):
-            raise RestrictedError(f"deleting attribute {name!r} is not allowed")
-        delattr(write_guard(obj), name)
+        delattr(write_check(obj, name), name)
 
     def write_guard(obj: Any) -> Any:
         # Modules, classes and functions of the allowed libraries are shared state: refuse.
         if isinstance(obj, (types.ModuleType, types.BuiltinFunctionType)):
             raise RestrictedError(f"cannot modify {type(obj).__name__} objects")
-        if isinstance(obj, type) and obj.__module__ != "solution":
+        if isinstance(obj, type) and obj not in own_classes and obj.__module__ != "solution":
             raise RestrictedError(f"cannot modify class {obj.__name__}")
+        if type(obj) is types.FunctionType and not owns(obj):
+            raise RestrictedError("cannot modify a library function")
         return obj
+
+    real_build_class = builtins.__build_class__
+
+    def build_class(func: Any, name: Any, *bases: Any, **kwds: Any) -> Any:
+        cls = real_build_class(func, name, *bases, **kwds)
+        if isinstance(cls, type) and type(func) is types.FunctionType and \
+                func.__code__.co_filename == PROGRAM_FILENAME:
+            own_classes.add(cls)
+        return cls
 
     def guarded_import(name: str, globals: Any = None, locals: Any = None,
                        fromlist: Any = (), level: int = 0) -> Any:
@@ -532,7 +743,7 @@ def make_guards(strict: bool) -> dict[str, Any]:
                 raise RestrictedError("bad import")
             if item in FORBIDDEN_MODULE_ATTRS.get(name.split(".")[0], ()):
                 raise RestrictedError(f'importing "{item}" from "{name}" is not allowed')
-            if item != "*" and attribute_problem(item, strict):
+            if item != "*" and (attribute_problem(item, strict) or item.startswith("_")):
                 raise RestrictedError(f'importing "{item}" from "{name}" is not allowed')
         module = __import__(name, globals, locals, fromlist, 0)
         for item in fromlist or ():
@@ -559,6 +770,7 @@ def make_guards(strict: bool) -> dict[str, Any]:
         "_getitem_": operator.getitem,
         "_getiter_": iter,
         "_write_": write_guard,
+        "_hx_pwrite": write_check,
         "_inplacevar_": inplacevar,
         "_apply_": apply,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
@@ -568,8 +780,10 @@ def make_guards(strict: bool) -> dict[str, Any]:
         "_builtins_overrides": {
             "getattr": guarded_getattr, "hasattr": guarded_hasattr,
             "setattr": guarded_setattr, "delattr": guarded_delattr,
-            "__import__": guarded_import,
+            "__import__": guarded_import, "__build_class__": build_class,
         },
+        "_hx_state": {"own_classes": own_classes, "owns": owns, "private_ok": private_ok,
+                      "getattr": guarded_getattr, "strict": strict},
     }
 
 
@@ -646,6 +860,9 @@ class _RPPrint:
 # ---------------------------------------------------------------- compile
 
 
+_CURRENT: dict[str, Any] = {}
+
+
 class PolicyError(Exception):
     """A program refused at compile time: ``kind`` is ``syntax`` or ``restricted``."""
 
@@ -680,26 +897,317 @@ def compile_program(source: str, policy: str) -> tuple[types.CodeType, types.Mod
     if result.errors or result.code is None:
         raise PolicyError("restricted", "; ".join(result.errors)[:1000] or "refused")
     guards = make_guards(strict)
-    glb.update({k: v for k, v in guards.items() if k != "_builtins_overrides"})
+    glb.update({k: v for k, v in guards.items() if k not in ("_builtins_overrides", "_hx_state")})
     glb["__builtins__"] = make_builtins(guards, sink)
     glb["_print_"] = _RPPrint(sink)
+    # What harden_libraries needs to evaluate annotations like program code (one program per
+    # process: the last one compiled is the one that runs).
+    _CURRENT.clear()
+    _CURRENT.update(guards["_hx_state"], code=result.code, globals=glb,
+                    builtins=glb["__builtins__"], policy=policy)
     return result.code, module, sink
 
 
-def harden_libraries(policy: str) -> None:
-    """In the program's process only: cut the string evaluators of allowed libraries.
+class RestrictedImportError(RestrictedError, ImportError):
+    """A library's own string import refused (an ImportError, so "optional dependency
+    missing" code paths take their usual branch)."""
 
-    sympy's ``sympify``/``parse_expr``/``lambdify`` call ``eval``/``exec`` on strings with real
-    builtins, which would step around the guards; their module-level ``eval``/``exec`` lookups
-    are pointed at a refuser. Runs in the forked child, so the warm parent stays untouched.
+
+#: A namedtuple's generated ``__new__``: nothing but identifiers, commas and spaces inside.
+_NAMEDTUPLE_SOURCE = re.compile(r"lambda _cls, ([\w, ]*): _tuple_new\(_cls, \(\1\)\)")
+#: sympy's MonomialOps templates: identifiers, arithmetic, comparisons and punctuation.
+_MONOMIAL_SOURCE = re.compile(r"[\w\s,()+\-*=<>:]*")
+#: Modules whose own ``__import__(name)`` calls take a name a program can choose.
+_STRING_IMPORTERS = ("numpy.lib", "numpy.lib._utils_impl", "sympy.external.importtools",
+                     "sympy.utilities.source")
+#: Modules whose functions ``open`` files (all reached only through refused members).
+_FILE_OPENERS = ("numpy.lib._npyio_impl", "numpy._core._methods", "numpy.lib._datasource",
+                 "numpy.lib.format", "sympy.printing.preview")
+
+
+def harden_libraries(policy: str) -> None:
+    """In the program's process only (after compile_program, before the program's code runs):
+    cut every way an allowed library could evaluate a string, or write state, with the real
+    builtins. Runs in the forked child, so the warm parent stays untouched.
+
+    * ``builtins.exec``/``eval``/``compile`` become refusers for everything but the program's
+      own compiled code (run once by the worker), AST-only compiles (``ast.parse``) and
+      literals; no library can hand a string to the real evaluators any more;
+    * the few library code generators ordinary programs need get checked entry points:
+      typing's forward references compile under this policy and evaluate with the program's
+      guards; dataclasses' field names must be identifiers and its generated methods see only
+      the program's builtins; namedtuple's template is matched; sympy's monomial templates;
+    * C helpers that reach attributes by name (``operator.attrgetter``/``methodcaller``) go
+      through the attribute guard; ``functools.update_wrapper`` copies only its documented
+      names, never into modules or library classes; ``copy`` never writes state into a
+      module, a library class or function;
+    * library string importers import only allowed modules; library file openers refuse.
     """
-    if policy == "off":
+    if policy == "off" or getattr(builtins.exec, "_hx_wrapper", False):
         return
     import sys
 
+    strict = policy == "strict"
+    real_exec, real_eval, real_compile = builtins.exec, builtins.eval, builtins.compile
+    real_import = builtins.__import__
+    program_code = _CURRENT.get("code")
+    program_globals = _CURRENT.get("globals")
+    prog_builtins = _CURRENT.get("builtins") or {n: getattr(builtins, n)
+                                                 for n in SAFE_BUILTIN_NAMES}
+    own_classes = _CURRENT.get("own_classes", set())
+    owns = _CURRENT.get("owns", lambda _obj: False)
+    ga = _CURRENT.get("getattr")
+    trusted = [0]
+
+    import importlib._bootstrap as bootstrap
+
+    # The import system runs (and, without a .pyc, compiles) a module through this helper.
+    importer_code = bootstrap._call_with_frames_removed.__code__
+    getframe = sys._getframe
+
+    def h_exec(source: Any, globals: Any = None, locals: Any = None, *a: Any, **k: Any) -> Any:
+        if (program_code is not None and source is program_code
+                and globals is program_globals) or getframe(1).f_code is importer_code:
+            return real_exec(source, globals, locals, *a, **k)  # the program; an import
+        raise RestrictedError("exec() is not allowed")
+
+    def h_eval(source: Any, globals: Any = None, locals: Any = None) -> Any:
+        if type(source) is str:
+            try:
+                return ast.literal_eval(source.strip())  # a literal: no code runs
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                pass
+        raise RestrictedError("eval() is not allowed")
+
+    def h_compile(source: Any, filename: Any, mode: Any, flags: int = 0, *a: Any,
+                  **k: Any) -> Any:
+        if trusted[0] or (type(flags) is int and flags & ast.PyCF_ONLY_AST) or \
+                getframe(1).f_code is importer_code:
+            return real_compile(source, filename, mode, flags, *a, **k)
+        raise RestrictedError("compile() is not allowed")
+
+    for fn in (h_exec, h_eval, h_compile):
+        fn._hx_wrapper = True  # type: ignore[attr-defined]
+
+    def refuse(what: str) -> Callable[..., Any]:
+        def refuser(*_a: Any, **_k: Any) -> Any:
+            raise RestrictedError(f"{what} is not allowed")
+        return refuser
+
+    def lib_import(name: Any, globals: Any = None, locals: Any = None, fromlist: Any = (),
+                   level: int = 0) -> Any:
+        if level or type(name) is not str or not module_allowed(name, False, private_ok=True):
+            raise RestrictedImportError(f'import of "{name}" is not allowed')
+        return real_import(name, globals, locals, fromlist, level)
+
+    def module(name: str) -> dict[str, Any] | None:
+        mod = sys.modules.get(name)
+        return vars(mod) if mod is not None else None
+
+    # ---- typing: forward references compile under the policy, evaluate with its guards
+    guard_names = ("_getattr_", "_getitem_", "_getiter_", "_write_", "_hx_pwrite",
+                   "_inplacevar_", "_apply_", "_iter_unpack_sequence_", "_unpack_sequence_",
+                   "_hx_code_info", "_print_")
+    base_ns: dict[str, Any] = {n: program_globals[n] for n in guard_names
+                               if program_globals and n in program_globals}
+    base_ns["__builtins__"] = prog_builtins
+    transformer = StrictAnnotationTransformer if strict else AnnotationTransformer
+
+    def t_compile(source: Any, filename: Any = "<string>", mode: Any = "eval", *_a: Any,
+                  **_k: Any) -> Any:
+        if type(source) is not str or mode != "eval":
+            raise RestrictedError("compiling this annotation is not allowed")
+        ast.parse(source, mode="eval")  # a SyntaxError as typing expects it
+        trusted[0] += 1
+        try:
+            result = compile_restricted_eval(source, ANNOTATION_FILENAME, policy=transformer)
+        finally:
+            trusted[0] -= 1
+        if result.errors or result.code is None:
+            raise RestrictedError("annotation refused: " + "; ".join(result.errors)[:300])
+        return result.code
+
+    def namespace_ok(ns: Any) -> bool:
+        # A library module's globals (the program can name one through __module__) never.
+        return ns is program_globals or not (isinstance(ns, dict) and "__builtins__" in ns)
+
+    def t_eval(code: Any, globalns: Any = None, localns: Any = None) -> Any:
+        if type(code) is not types.CodeType or code.co_filename != ANNOTATION_FILENAME:
+            raise RestrictedError("evaluating this annotation is not allowed")
+        g = program_globals if (program_globals is not None and globalns is program_globals) \
+            else base_ns
+        loc = dict(localns) if localns is not None and namespace_ok(localns) else {}
+        loc.update({n: v for n, v in base_ns.items() if n != "__builtins__"})
+        return real_eval(code, g, loc)
+
+    ns = module("typing")
+    if ns is not None:
+        ns["compile"], ns["eval"] = t_compile, t_eval
+
+    # ---- dataclasses: identifier field names, generated methods see the program's builtins
+    ns = module("dataclasses")
+    if ns is not None:
+        real_process, real_add_slots = ns["_process_class"], ns["_add_slots"]
+
+        def d_process(cls: Any, *a: Any, **k: Any) -> Any:
+            if not isinstance(cls, type):
+                raise RestrictedError("dataclass() needs a class")
+            for field_name in _type_dict(cls).get("__annotations__", {}):
+                if type(field_name) is not str or not field_name.isidentifier() or \
+                        keyword.iskeyword(field_name) or name_problem(field_name):
+                    raise RestrictedError(f"dataclass field name {field_name!r} is not allowed")
+            return real_process(cls, *a, **k)
+
+        def d_add_slots(cls: Any, *a: Any, **k: Any) -> Any:
+            new = real_add_slots(cls, *a, **k)
+            if cls in own_classes:
+                own_classes.add(new)
+            return new
+
+        create_fn_code, dataclasses_ns = ns["_create_fn"].__code__, ns
+
+        def d_exec(txt: Any, globals: Any = None, locals: Any = None) -> Any:
+            # only dataclasses' own _create_fn, called by dataclasses (names checked above)
+            if type(txt) is not str or getframe(1).f_code is not create_fn_code or \
+                    getframe(2).f_globals is not dataclasses_ns:
+                raise RestrictedError("exec() is not allowed")
+            return real_exec(txt, {"__builtins__": prog_builtins}, locals)
+
+        ns["_process_class"], ns["_add_slots"], ns["exec"] = d_process, d_add_slots, d_exec
+
+    # ---- collections.namedtuple: only its own template
+    ns = module("collections")
+    if ns is not None:
+        def c_eval(source: Any, globals: Any = None, locals: Any = None) -> Any:
+            if type(source) is str and _NAMEDTUPLE_SOURCE.fullmatch(source) and \
+                    type(globals) is dict and globals.get("__builtins__") == {} and \
+                    set(globals) <= {"_tuple_new", "__builtins__", "__name__"}:
+                return real_eval(source, globals, locals)
+            raise RestrictedError("eval() is not allowed")
+        ns["eval"] = c_eval
+
+    # ---- copy: state is written only into fresh objects
+    ns = module("copy")
+    if ns is not None:
+        real_reconstruct = ns["_reconstruct"]
+
+        def shared(y: Any) -> bool:
+            if isinstance(y, (types.ModuleType, types.BuiltinFunctionType, types.MethodType)):
+                return True
+            if isinstance(y, type):
+                return y not in own_classes
+            return type(y) is types.FunctionType and not owns(y)
+
+        def k_reconstruct(x: Any, memo: Any, func: Any, args: Any, state: Any = None,
+                          listiter: Any = None, dictiter: Any = None, **k: Any) -> Any:
+            if state is None and listiter is None and dictiter is None:
+                return real_reconstruct(x, memo, func, args, **k)
+
+            def make(*a: Any) -> Any:
+                y = func(*a)
+                if shared(y):
+                    raise RestrictedError("copy cannot write state into a shared object")
+                return y
+            return real_reconstruct(x, memo, make, args, state, listiter, dictiter, **k)
+        ns["_reconstruct"] = k_reconstruct
+
+    # ---- functools.update_wrapper (and wraps, which calls it): documented names only
+    ns = module("functools")
+    if ns is not None:
+        real_update = ns["update_wrapper"]
+        default_assigned, default_updated = ns["WRAPPER_ASSIGNMENTS"], ns["WRAPPER_UPDATES"]
+
+        def f_update(wrapper: Any, wrapped: Any, assigned: Any = default_assigned,
+                     updated: Any = default_updated) -> Any:
+            assigned, updated = tuple(assigned), tuple(updated)
+            if not set(assigned) <= set(default_assigned) or \
+                    not set(updated) <= set(default_updated):
+                raise RestrictedError("update_wrapper() copies only its default attributes")
+            for obj in (wrapper, wrapped):
+                if isinstance(obj, types.ModuleType) or (
+                        isinstance(obj, type) and obj not in own_classes):
+                    raise RestrictedError("update_wrapper() on a module or library class")
+            return real_update(wrapper, wrapped, assigned, updated)
+        ns["update_wrapper"] = f_update
+
+    # ---- operator: attribute names pass the guard's rules
+    if ga is not None:
+        real_attrgetter, real_methodcaller = operator.attrgetter, operator.methodcaller
+
+        def attrgetter(attr: Any, *attrs: Any) -> Any:
+            names = (attr, *attrs)
+            if any(type(n) is not str for n in names):
+                raise TypeError("attribute name must be a string")
+            if not strict and all(direct_attr_ok(p) for n in names for p in n.split(".")):
+                return real_attrgetter(*names)
+            paths = [tuple(n.split(".")) for n in names]
+
+            def get(obj: Any) -> Any:
+                out = []
+                for path in paths:
+                    value = obj
+                    for part in path:
+                        value = ga(value, part)
+                    out.append(value)
+                return out[0] if len(out) == 1 else tuple(out)
+            return get
+
+        def methodcaller(name: Any, /, *args: Any, **kwargs: Any) -> Any:
+            if type(name) is not str:
+                raise TypeError("method name must be a string")
+            if not strict and direct_attr_ok(name):
+                return real_methodcaller(name, *args, **kwargs)
+            return lambda obj: ga(obj, name)(*args, **kwargs)
+
+        ns = vars(operator)
+        ns["attrgetter"], ns["methodcaller"] = attrgetter, methodcaller
+
+    # ---- numpy: bmat/r_ strings name variables of the calling frame; never library ones
+    ns = module("numpy.matrixlib.defmatrix")
+    if ns is not None:
+        real_from_string = ns["_from_string"]
+
+        def n_from_string(text: Any, gdict: Any, ldict: Any) -> Any:
+            if not (namespace_ok(gdict) and namespace_ok(ldict)) or any(
+                    part.startswith("_") for part in re.split(r"[\s,;]+", str(text))):
+                raise RestrictedError("this matrix string is not allowed")
+            return real_from_string(text, gdict, ldict)
+        ns["_from_string"] = n_from_string
+
+    # ---- sympy: string evaluators refuse; its fixed code templates are checked
     for mod_name in ("sympy.parsing.sympy_parser", "sympy.utilities.lambdify",
                      "sympy.core.sympify", "sympy.printing.preview"):
-        mod = sys.modules.get(mod_name)
-        if mod is not None:
-            mod.__dict__["eval"] = _refuser("eval")
-            mod.__dict__["exec"] = _refuser("exec")
+        ns = module(mod_name)
+        if ns is not None:
+            ns["eval"], ns["exec"] = refuse("eval()"), refuse("exec()")
+    ns = module("sympy.polys.monomials")
+    if ns is not None:
+        def m_build(self: Any, code: Any, name: Any) -> Any:
+            if type(self.ngens) is not int or type(code) is not str or \
+                    not _MONOMIAL_SOURCE.fullmatch(code):
+                raise RestrictedError("exec() is not allowed")
+            space: dict[str, Any] = {"__builtins__": {}}
+            real_exec(code, space)
+            return space[name]
+        ns["MonomialOps"]._build = m_build
+    ns = module("sympy.polys.ring_series")
+    if ns is not None and isinstance(ns.get("_convert_func"), dict):
+        rs_ns, rs_names = ns, frozenset(ns["_convert_func"].values())
+
+        def rs_eval(name: Any, *_a: Any) -> Any:
+            if type(name) is str and name in rs_names:
+                return rs_ns[name]
+            raise RestrictedError("eval() is not allowed")
+        ns["eval"] = rs_eval
+
+    # ---- library string importers and file openers
+    for mod_name in _STRING_IMPORTERS:
+        ns = module(mod_name)
+        if ns is not None:
+            ns["__import__"] = lib_import
+    for mod_name in _FILE_OPENERS:
+        ns = module(mod_name)
+        if ns is not None and "open" not in ns:
+            ns["open"] = refuse("open()")
+
+    builtins.exec, builtins.eval, builtins.compile = h_exec, h_eval, h_compile
