@@ -162,4 +162,37 @@ HOSTILE: list[Case] = [
     Case("builtins_via_print_self", "def f(x):\n    return print.__self__\n", ONE,
          safe=("restricted",)),
     Case("exec_eval", "def f(x):\n    return eval('1+1')\n", ONE, safe=("restricted",)),
+    # --- limits the program cannot touch: its input counter is only a hint. Input 0 burns CPU
+    # while the counter rises slowly (as if inputs were being answered) and flush requests are
+    # ignored; the server bounds CPU by the inputs actually answered, so input 0 is a timeout.
+    Case("progress_slow_rise_off", "import gc, time\ndef f(x):\n"
+         "    if x != '0':\n        return x\n"
+         "    vs = []\n    for o in gc.get_objects():\n        try:\n"
+         "            if type(o) is memoryview and o.format == 'q' and len(o) == 2:\n"
+         "                vs.append(o)\n        except ValueError:\n            pass\n"
+         "    t0, k = time.process_time(), 0\n"
+         "    while time.process_time() - t0 < 4:\n"
+         "        k = int((time.process_time() - t0) / 0.3) + 1\n"
+         "        for v in vs:\n            v[0] = k\n            v[1] = 0\n"
+         "    return 'escaped'\n", [str(i) for i in range(200)], safe=("timeout", "ok"),
+         policy=OFF, check=lambda r: r.verdicts[0].verdict == "timeout"
+         and r.outputs[1:] == [str(i) for i in range(1, 200)]),
+    # --- the child's syscall filter
+    Case("execve_off", "import os\ndef f(x):\n    os.execv('/bin/sh', ['sh', '-c', 'id'])\n",
+         ONE, safe=("exception",), policy=OFF,
+         check=lambda r: "PermissionError" in (r.verdicts[0].detail or "")),
+    Case("socket_off", "import socket\ndef f(x):\n    socket.socket(socket.AF_UNIX)\n", ONE,
+         safe=("exception",), policy=OFF),
+    Case("sysv_shm_off", "import ctypes\ndef f(x):\n"
+         "    return ctypes.CDLL(None).shmget(7, 4096, 0o1666)\n", ONE, safe=("ok",),
+         policy=OFF, check=_outputs_equal([-1])),
+    Case("write_anywhere_off", "import os\ndef f(x):\n    n = 0\n"
+         "    for d in ('/tmp', '/var/tmp', '/dev/shm', '/run', '/opt/sandbox', '/', '/dev'):\n"
+         "        try:\n            open(os.path.join(d, 'leak'), 'w')\n            n += 1\n"
+         "        except OSError:\n            pass\n    return n\n", ONE, safe=("ok",),
+         policy=OFF, check=_outputs_equal([0])),
+    Case("signal_server_off", "import os, signal\ndef f(x):\n"
+         "    os.kill(1, signal.SIGSTOP)\n", ONE, safe=("exception",), policy=OFF),
+    Case("host_channel_off", "def f(x):\n    open('/proc/1/fd/1', 'wb').write(b'x')\n", ONE,
+         safe=("exception",), policy=OFF),
 ]

@@ -603,16 +603,24 @@ PROGRESS_RESET = _program("""
             parts = line.split()
             lo, hi = (int(v, 16) for v in parts[0].split('-'))
             if parts[1].endswith('s') and hi - lo <= 8192 and parts[1].startswith('rw'):
-                cells.append(ctypes.c_int64.from_address(lo))
-        views = [o for o in gc.get_objects() if type(o) is memoryview and o.format == 'q'
-                 and len(o) == 1 and not o.readonly]
+                cells.append((ctypes.c_int64.from_address(lo),
+                              ctypes.c_int64.from_address(lo + 8)))
+        def usable(o):
+            try:
+                return o.format == 'q' and not o.readonly and 1 <= len(o) <= 4
+            except ValueError:  # released
+                return False
+        views = [o for o in gc.get_objects() if type(o) is memoryview and usable(o)]
         t0, k = time.process_time(), 0
         while time.process_time() - t0 < 4.0:
             k += 1
-            for c in cells:
-                c.value = k % 2
+            for c, flush in cells:  # the counter always rising, flush requests ignored
+                c.value = k
+                flush.value = 0
             for v in views:
-                v[0] = k % 2
+                v[0] = k
+                if len(v) > 1:
+                    v[1] = 0
             s = 0
             for i in range(3000):
                 s += i
