@@ -591,21 +591,17 @@ class Run:
                         child.kill()
                         return "overflow", -1, "outputs exceeded the size cap"
                     view.last_frame = time.monotonic()
-                    if a == worker.READY and not view.ready:
-                        view.ready = True
-                        user, total = child.cpu()
-                        view.ready_cpu = (user, total)
-                        view.base = (user, total, view.last_frame)
-                        continue
-                    if a == worker.END and view.ready:
+                    if a == worker.END:
                         self._timing(frame)
                         return "end", self.n, ""
                     if a == worker.FATAL and not view.ready:
                         channel.send(b"C", frame)
                         return "fatal", -1, ""
-                    if not (view.ready and 0 <= a < b <= self.n) or any(self.covered[a:b]):
+                    if not (0 <= a < b <= self.n) or any(self.covered[a:b]):
                         child.kill()
                         return "died", self.blame(view), "result frame out of order"
+                    if not view.ready:
+                        self.set_ready(view, view.last_frame)
                     self.covered[a:b] = b"\x01" * (b - a)
                     view.answered += b - a
                     channel.send(b"C", frame)
@@ -623,6 +619,8 @@ class Run:
         """Why the child must be stopped now, or None. Everything here is the server's own
         observation; the child's input counter only moves the per-input clock forward."""
         child = view.child
+        if not view.ready and child.ctl[0] >= 0:
+            self.set_ready(view, now)
         user, total = child.cpu()
         if cpu_base + total > self.budget + (0 if view.ready else self.setup_limit):
             return f"batch CPU budget of {self.budget:g}s exhausted"
@@ -651,6 +649,15 @@ class Run:
         if idle > 3 * limit + 1.0:
             return f"stopped or waiting for more than {3 * limit + 1.0:g}s"
         return None
+
+    @staticmethod
+    def set_ready(view: ChildView, now: float) -> None:
+        """Set-up (compile, module body) is over once the child claims an input or answers one.
+        A child can only leave set-up early this way, for the stricter per-input limits."""
+        view.ready = True
+        user, total = view.child.cpu()
+        view.ready_cpu = (user, total)
+        view.base = (user, total, now)
 
     def _timing(self, frame: bytes) -> None:
         try:  # the child's own timings: informative only, never trusted

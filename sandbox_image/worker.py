@@ -9,8 +9,8 @@ that was already computed.
 
 Frame (child -> parent): ``>I`` length of the rest, ``>ii`` first index and end index of the
 range covered, then JSON ``{"v": [outputs], "e": {"index": [kind, detail]}}`` (outputs ``null``
-where ``e`` has an entry). Special ranges: ``-3, -3`` set-up done (the module body ran and the
-entry function was found), ``-1, -1`` a fatal error of the whole program, ``-2, -2`` the end.
+where ``e`` has an entry). Special ranges: ``-1, -1`` a fatal error of the whole program (only
+before the first input starts), ``-2, -2`` the end.
 
 Under ``--policy off`` the program owns this process and can write anything to the pipe: the
 parent and the host check every frame, and nothing here is trusted by either.
@@ -30,7 +30,6 @@ import policy
 
 FATAL = -1
 END = -2
-READY = -3
 FLUSH_EVERY = 4096  # inputs per chunk at most
 DETAIL_CAP = 300
 
@@ -174,6 +173,8 @@ class Sender:
 
     def send(self, a: int, b: int, payload: dict[str, Any]) -> None:
         body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+        if a >= 0 and b"\\ud" in body and _drop_lone_surrogates(a, payload):
+            body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
         if len(body) > self.frame_bytes and a >= 0:
             return self._split(a, b, payload["v"], payload["e"])
         data = struct.pack(">Iii", len(body) + 8, a, b) + body
@@ -192,6 +193,23 @@ class Sender:
         for lo, hi in ((a, mid), (mid, b)):
             part = {k: v for k, v in errors.items() if lo <= int(k) < hi}
             self.send(lo, hi, {"v": values[lo - a:hi - a], "e": part})
+
+
+def _drop_lone_surrogates(a: int, payload: dict[str, Any]) -> bool:
+    """Short string outputs skip to_plain (the hot path): the escaped JSON shows whether one
+    holds a lone surrogate, and only then are they checked. True if any was replaced."""
+    values, errors = payload["v"], payload["e"]
+    changed = False
+    for k, v in enumerate(values):
+        if type(v) is str and not v.isascii():
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                values[k] = None
+                errors[str(a + k)] = ["invalid_output",
+                                      "string holds a lone surrogate (not valid Unicode)"]
+                changed = True
+    return changed
 
 
 def apply_limits(memory_mb: int, cpu_seconds: float, in_container: bool) -> None:
@@ -258,7 +276,6 @@ def _run_job(job: dict[str, Any], source: str, inputs: list[Any], result_fd: int
     except BaseException as exc:  # the module body itself failed
         out.send(FATAL, FATAL, {"fatal": [_kind(exc), f"module: {_describe(exc)}"]})
         return
-    out.send(READY, READY, {})
 
     t_ready = time.perf_counter()
     n = len(inputs)
@@ -295,29 +312,29 @@ def _run_range(fn: Any, inputs: list[Any], a: int, b: int, copy: Any, ctl: Any, 
     errors: dict[str, list[str]] = {}
     append = values.append
     size = 0
-    i = a
-    while i < b:
+    end = b
+    for i in range(a, b):
         ctl[0] = i
         try:
             r = fn(inputs[i] if copy is None else copy(inputs[i]))
-            if type(r) is str and len(r) < 64 and r.isascii():
+            if type(r) is str and len(r) < 64:  # (lone surrogates: see Sender.send)
                 append(r)
             else:
                 budget = Budget(depth)
                 append(to_plain(r, budget))
                 size += budget.size
                 if size > flush_size:
-                    b = i + 1
+                    ctl[1] = 1
         except InvalidOutput as exc:
             append(None)
             errors[str(i)] = ["invalid_output", clean_text(str(exc))]
         except BaseException as exc:
             append(None)
             errors[str(i)] = [_kind(exc), _describe(exc)]
-        i += 1
         if ctl[1]:
+            end = i + 1
             break
-    return i, values, errors
+    return end, values, errors
 
 
 def _kind(exc: BaseException) -> str:
