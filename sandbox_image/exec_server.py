@@ -498,7 +498,11 @@ class Run:
         crashes = 0
         wall0 = time.monotonic()
         while True:
-            child = self.server.take_child()
+            try:
+                child = self.server.take_child()
+            except OSError as exc:  # no process could be made: this program only is lost
+                self.emit(self.uncovered(), "crash", f"could not start a process: {exc}"[:200])
+                break
             self.children += 1
             job = {
                 "batch": self.req["batch"], "entry": self.req.get("entry"),
@@ -707,13 +711,34 @@ class Server:
         return UID_BASE + self._uid_seq % UID_SPAN
 
     # ---------------------------------------------------------------- children
+    MAX_UNREAPED = 6  # retired children waiting to be reaped (each holds a pid until then)
+
     def take_child(self) -> Child:
         while self.ready:
             child = self.ready.pop(0)
             if child.intact():
                 return child
             self.retire(child)
-        return Child(self)
+        self.reap_retired(block=len(self.to_reap) > self.MAX_UNREAPED)
+        try:
+            return Child(self)
+        except OSError:  # out of pids (the container's limit): reap everything, then retry
+            self.reap_retired(block=True)
+            return Child(self)
+
+    def reap_retired(self, block: bool) -> None:
+        """Reap retired children now. Under a stream of requests the idle loop never runs,
+        and unreaped children would use up the container's pids."""
+        for child in list(self.to_reap):
+            if block:
+                try:
+                    os.waitpid(child.pid, 0)
+                except ChildProcessError:
+                    pass
+                child.close_fds()
+                self.to_reap.remove(child)
+            elif child.try_reap():
+                self.to_reap.remove(child)
 
     def retire(self, child: Child) -> None:
         """Kill a child now; wait for it later (a process's teardown costs milliseconds)."""
@@ -738,7 +763,10 @@ class Server:
             self.swept = True
             return True
         if len(self.ready) < self.STOCK:
-            self.ready.append(Child(self))
+            try:
+                self.ready.append(Child(self))
+            except OSError:  # out of pids for now: the next request forks on demand
+                return False
             return True
         return bool(self.to_reap)
 
@@ -845,7 +873,8 @@ def _terminate(signum: int, _frame: Any) -> None:
 
 
 def main() -> None:
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # A write to a pipe whose reader died is an error we handle (EPIPE), never our death.
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     # As PID 1 the kernel delivers no signal we do not handle: stop cleanly on docker stop.
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)

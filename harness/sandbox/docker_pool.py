@@ -64,7 +64,7 @@ class AttachTransport:
             raise WorkerLost(f"container {self.name} connection lost: {exc}") from None
         if not chunk:
             self._dead = True
-            raise WorkerLost(f"container {self.name} exited")
+            raise WorkerLost(f"container {self.name} exited ({self._exit_reason()})")
         self._stream += chunk
         while len(self._stream) >= 8:
             kind, size = self._stream[0], struct.unpack_from(">I", self._stream, 4)[0]
@@ -73,6 +73,20 @@ class AttachTransport:
             if kind == 1:  # stdout; stderr (2) is not attached, anything else is ignored
                 self._buf += self._stream[8:8 + size]
             del self._stream[:8 + size]
+
+    def _exit_reason(self) -> str:
+        """The exit code and the last line the exec server wrote to stderr: why a worker was
+        lost belongs in the record (the container is removed right after)."""
+        try:
+            self.container.wait(timeout=5)
+            self.container.reload()
+            state = self.container.attrs.get("State", {})
+            tail = self.container.logs(stdout=False, stderr=True, tail=3).decode(
+                "utf-8", "replace").strip().splitlines()
+            oom = " OOM-killed" if state.get("OOMKilled") else ""
+            return f"exit {state.get('ExitCode')}{oom}" + (f": {tail[-1][:200]}" if tail else "")
+        except Exception as exc:  # noqa: BLE001 - a diagnosis must not raise
+            return f"state unknown: {type(exc).__name__}"
 
     def recv_exact(self, n: int, deadline: float) -> bytes:
         while len(self._buf) < n:
