@@ -246,13 +246,7 @@ class Child:
 def _child_main(channel: HostChannel, batches: OrderedDict[str, list[Any]], job_r: int,
                 res_w: int, progress: Any) -> None:  # pragma: no cover - runs in the child
     os.setsid()
-    keep = {job_r, res_w}
-    for fd in range(3, 1024):
-        if fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    close_fds_except({job_r, res_w})
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
@@ -285,6 +279,18 @@ def _child_main(channel: HostChannel, batches: OrderedDict[str, list[Any]], job_
         worker.run_job(job, inputs, res_w, progress)
     except worker.WorkerBug as exc:  # our own fault, reported rather than hidden as a crash
         worker.Sender(res_w).send(worker.FATAL, worker.FATAL, {"fatal": ["crash", str(exc)]})
+
+
+def close_fds_except(keep: set[int], top: int = 1024) -> None:
+    """Close every descriptor from 3 to ``top`` except ``keep``, in a few ``close_range`` calls.
+
+    Not one ``close()`` per number: under gVisor (runsc) every system call traps into its
+    user-space kernel, and 1,021 of them cost 20-40 ms on the program's critical path."""
+    low = 3
+    for fd in sorted(keep) + [top]:
+        if fd >= low:
+            os.closerange(low, min(fd, top))
+            low = fd + 1
 
 
 def _readable(fd: int) -> bool:
