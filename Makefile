@@ -30,8 +30,9 @@ sandbox: install
 eval: sandbox
 	bash scripts/eval.sh
 
-## test: the whole suite, real Docker and headless Chromium included
+## test: the whole suite, real Docker, gVisor (runsc) and headless Chromium included
 test: sandbox
+	bash scripts/ensure-runsc.sh
 	bash scripts/ensure-chromium.sh
 	$(BIN)/pytest -q tests
 
