@@ -80,6 +80,7 @@ def _programs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
               data_dir: Path | None, limit: int | None, all_attempts: bool, out_dir: Path,
               run_id: str, backend: str, workers: int | None, argv: Sequence[str],
+              runtime: str = "runc",
               progress: bool, console: Console) -> ArcRerunResult:
     manifest_src = source.manifest
     arc_opts = manifest_src.get("arc") or {}
@@ -114,7 +115,7 @@ def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
 
     from harness.sandbox.backend import make_backend
 
-    with make_backend(backend, workers=workers, limits=limits,
+    with make_backend(backend, workers=workers, limits=limits, runtime=runtime,
                       warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
         manifest["sandbox"] = pool.describe()
 

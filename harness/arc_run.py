@@ -221,6 +221,7 @@ def run_arc(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[ArcTask], *
     session = ModelSession(config)
     try:
         with make_backend(config.backend, workers=config.workers, limits=config.limits(),
+                          **config.sandbox_options(),
                           warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
             pool_info = pool.describe()
             store.write_manifest(_manifest(config, opts, argv, tasks, pool_info, "running",

@@ -3,6 +3,7 @@
 (a) one parity program over 10,000 100-bit strings; (b) 1,000 tiny ARC ``transform`` programs on
 one 10x10 grid. Ways: in-process ``exec`` (no isolation: the physical floor), our docker pool,
 a fresh process per program (how human-eval/EvalPlus run), a fresh container per program.
+Then, when Docker knows gVisor's runtime, the same pool under runsc next to runc.
 Prints figures and ratios to the floor; never asserts (speed is not a test).
 """
 
@@ -182,6 +183,71 @@ def main() -> None:
         f"targets: (a) pool ≤ 1.5× floor -> {a_rows['docker pool (ours)'] / floor_a:.2f}×; "
         f"(b) pool p50 ≤ 3 ms -> {seq_p50 * 1000:.2f} ms sequential, "
         f"{pool_b[1] * 1000:.2f} ms under full load; ≥ 300 programs/s -> {pool_b[0]:.0f}/s")
+    gvisor_table(console, bits, expected, grid, programs,
+                 {"parity": a_rows["docker pool (ours)"], "seq_p50": seq_p50,
+                  "seq_p95": seq_p95, "rate": pool_b[0], "load_p50": pool_b[1]})
+
+
+def gvisor_table(console: Console, bits: list, expected: list, grid: list, programs: list[str],
+                 runc: dict[str, float]) -> None:
+    """The pool under gVisor (runsc), measured the same way, next to the runc figures."""
+    from harness.errors import UserError
+    from harness.sandbox.docker_pool import docker_runtimes
+    from harness.sandbox.image import docker_client
+
+    if "runsc" not in docker_runtimes(docker_client()):
+        console.print("gVisor (runsc): skipped, Docker does not know the runsc runtime "
+                      "(`make sandbox RUNTIME=runsc` installs and registers it)")
+        return
+    try:
+        pool = make_backend("docker", runtime="runsc")
+    except UserError as exc:
+        console.print(f"gVisor (runsc): skipped, {exc}")
+        return
+    try:
+        batch = pool.batch(bits)
+        pool.run(PARITY, batch)
+        pool.run(PARITY, batch)
+
+        def parity() -> None:
+            assert pool.run(PARITY, batch).outputs == expected
+
+        gbatch = pool.batch([grid])
+        for src in programs[:2]:
+            pool.run(src, gbatch)
+        lat: list[float] = []
+        for src in programs[:200]:
+            t = time.perf_counter()
+            pool.run(src, gbatch)
+            lat.append(time.perf_counter() - t)
+        load: list[float] = []
+
+        def one(src: str) -> None:
+            t = time.perf_counter()
+            pool.run(src, gbatch)
+            load.append(time.perf_counter() - t)
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=pool.size) as ex:
+            list(ex.map(one, programs[:300]))
+        rate = 300 / (time.perf_counter() - t0)
+        runsc = {"parity": statistics.median(timed(parity, 10)),
+                 "seq_p50": statistics.median(lat), "seq_p95": _p95(lat), "rate": rate,
+                 "load_p50": statistics.median(load)}
+    finally:
+        pool.close()
+    table = Table(title=f"docker pool under gVisor (runsc) vs runc ({pool.size} workers)")
+    for col in ("figure", "runc", "runsc", "runsc / runc"):
+        table.add_column(col, justify="right" if col != "figure" else "left")
+    rows = (("(a) parity, 10,000 inputs, ms", "parity", 1000),
+            ("(b) tiny program p50, one caller, ms", "seq_p50", 1000),
+            ("(b) tiny program p95, one caller, ms", "seq_p95", 1000),
+            ("(b) tiny program p50 under load, ms", "load_p50", 1000),
+            ("(b) throughput, programs/s", "rate", 1))
+    for label, key, scale in rows:
+        table.add_row(label, f"{runc[key] * scale:.1f}", f"{runsc[key] * scale:.1f}",
+                      f"{runsc[key] / runc[key]:.2f}")
+    console.print(table)
 
 
 def _p95(values: list[float]) -> float:

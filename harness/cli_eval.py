@@ -24,6 +24,7 @@ from harness.config import (
     BACKENDS,
     POLICIES,
     REASONING_EFFORTS,
+    RUNTIMES,
     TOOL_CHOICES,
     VERBOSITIES,
     RunConfig,
@@ -105,6 +106,8 @@ RUN_OPTIONS: list[Any] = [
          help="Base backoff between API retries, seconds (1)."),
     _opt("--backend", type=click.Choice(BACKENDS), env="SANDBOX_BACKEND",
          help="Sandbox backend (docker)."),
+    _opt("--runtime", type=click.Choice(RUNTIMES), env="HARNESS_RUNTIME",
+         help="Docker runtime: runc, or runsc for gVisor (runc); recorded in the manifest."),
     _opt("--workers", type=click.IntRange(1), env="SANDBOX_WORKERS",
          help="Sandbox pool size (CPU count)."),
     _opt("--time-limit", type=float, env="TIME_LIMIT", help="CPU seconds per input (0.5)."),
@@ -256,6 +259,7 @@ def run_erm(config: RunConfig, points: list[tuple[str, int]], *, store: RunStore
     session = ModelSession(config)
     try:
         with make_backend(config.backend, workers=config.workers, limits=config.limits(),
+                          **config.sandbox_options(),
                           warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
             pool_info = pool.describe()
             store.write_manifest(_manifest(config, argv, tasks, pool_info, "running", None,

@@ -10,7 +10,7 @@ import click
 import orjson
 
 from harness.errors import UserError
-from harness.sandbox.backend import BACKENDS, make_backend
+from harness.sandbox.backend import BACKENDS, RUNTIMES, check_runtime, make_backend
 from harness.sandbox.limits import POLICIES, Limits
 
 
@@ -50,6 +50,9 @@ def read_program(path: Path) -> str:
               help="Function to call. Default: f, else transform, else the only function.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="docker", show_default=True,
               help="docker: hardened containers. process: local subprocess, weaker isolation.")
+@click.option("--runtime", type=click.Choice(RUNTIMES), default="runc", show_default=True,
+              envvar="HARNESS_RUNTIME",
+              help="Docker runtime: runc, or runsc to run the containers under gVisor.")
 @click.option("--time-limit", type=float, default=0.5, show_default=True,
               help="CPU seconds per input.")
 @click.option("--batch-budget", type=float, default=10.0, show_default=True,
@@ -59,17 +62,19 @@ def read_program(path: Path) -> str:
 @click.option("--policy", type=click.Choice(POLICIES), default="standard", show_default=True,
               help="Language policy: standard, strict, or off (container and limits only).")
 def exec_command(program: Path, inputs_path: Path, entry: str | None, backend: str,
-                 time_limit: float, batch_budget: float, memory_mb: int, policy: str) -> None:
+                 runtime: str, time_limit: float, batch_budget: float, memory_mb: int,
+                 policy: str) -> None:
     """Run PROGRAM on every input in the sandbox; print one JSON verdict per input.
 
     Exit 0 when the harness worked, whatever the program did."""
+    check_runtime(backend, runtime)
     source = read_program(program)
     inputs = read_inputs(inputs_path)
     try:
         limits = Limits(time_limit, batch_budget, memory_mb, policy)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    pool = make_backend(backend, workers=1, limits=limits)
+    pool = make_backend(backend, workers=1, limits=limits, runtime=runtime)
     try:
         result = pool.run(source, inputs, entry, limits)
     finally:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.cli_options import MultiValueOption
-from harness.config import BACKENDS
+from harness.config import BACKENDS, RUNTIMES
 
 _RUN_DIR = click.Path(file_okay=False, path_type=Path)
 
@@ -34,6 +34,9 @@ _RUN_DIR = click.Path(file_okay=False, path_type=Path)
               help="Re-run every attempt's program, not only each trial's selected one.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="docker", show_default=True,
               help="Sandbox backend.")
+@click.option("--runtime", type=click.Choice(RUNTIMES), default="runc", show_default=True,
+              envvar="HARNESS_RUNTIME",
+              help="Docker runtime: runc, or runsc for gVisor (docker backend only).")
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Sandbox pool size (default: the run's).")
 @click.option("--dataset-dir", default=None, help="Dataset cache root (default: the run's).")
@@ -48,8 +51,8 @@ _RUN_DIR = click.Path(file_okay=False, path_type=Path)
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
 def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tuple[str, ...],
           lengths: tuple[int, ...], out_dir: str | None, run_id: str | None, all_attempts: bool,
-          backend: str, workers: int | None, dataset_dir: str | None, arc_dataset: str | None,
-          subset: str | None, data_dir: Path | None, limit: int | None,
+          backend: str, runtime: str, workers: int | None, dataset_dir: str | None,
+          arc_dataset: str | None, subset: str | None, data_dir: Path | None, limit: int | None,
           no_progress: bool) -> None:
     """Score a run's stored programs on new test sets (no model is called).
 
@@ -59,20 +62,23 @@ def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tup
     from harness.errors import UserError
     from harness.report.rundir import load_run
     from harness.rerun import rerun as do_rerun
+    from harness.sandbox.backend import check_runtime
 
+    check_runtime(backend, runtime)
     console = Console(width=max(Console().width, 120))
     source = load_run(run_dir)
     if source.family == "arc":
         _rerun_arc(source, console, out_dir=out_dir, run_id=run_id, all_attempts=all_attempts,
-                   backend=backend, workers=workers, dataset=arc_dataset, subset=subset,
-                   data_dir=data_dir, limit=limit, progress=not no_progress)
+                   backend=backend, runtime=runtime, workers=workers, dataset=arc_dataset,
+                   subset=subset, data_dir=data_dir, limit=limit, progress=not no_progress)
         return
     if arc_dataset or subset or data_dir or limit:
         raise UserError("--dataset/--subset/--data-dir/--limit apply to ARC runs; "
                         f"{run_dir} is a {source.family} run")
     result = do_rerun(run_dir, test_size=test_size, seed=seed, functions=functions,
                       lengths=lengths, out_dir=out_dir, run_id=run_id,
-                      all_attempts=all_attempts, backend=backend, workers=workers,
+                      all_attempts=all_attempts, backend=backend, runtime=runtime,
+                      workers=workers,
                       dataset_dir=dataset_dir, argv=sys.argv, console=console,
                       progress=not no_progress and sys.stderr.isatty())  # fmt: skip
     table = Table(title=f"rerun of {run_dir.name}")
@@ -96,7 +102,8 @@ def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tup
 
 
 def _rerun_arc(source: Any, console: Console, *, out_dir: str | None, run_id: str | None,
-               all_attempts: bool, backend: str, workers: int | None, dataset: str | None,
+               all_attempts: bool, backend: str, runtime: str, workers: int | None,
+               dataset: str | None,
                subset: str | None, data_dir: Path | None, limit: int | None,
                progress: bool) -> None:
     import time
@@ -107,7 +114,7 @@ def _rerun_arc(source: Any, console: Console, *, out_dir: str | None, run_id: st
                        all_attempts=all_attempts,
                        out_dir=Path(out_dir) if out_dir else source.dir.parent,
                        run_id=run_id or f"{source.run_id}-rerun-{time.strftime('%Y%m%d-%H%M%S')}",
-                       backend=backend, workers=workers, argv=sys.argv,
+                       backend=backend, runtime=runtime, workers=workers, argv=sys.argv,
                        progress=progress and sys.stderr.isatty(), console=console)
     table = Table(title=f"rerun of {source.dir.name}: {result.programs} programs")
     for col in ("task", "score", "oracle", "train perfect", "programs solving"):

@@ -26,6 +26,7 @@ REASONING_EFFORTS = ("minimal", "low", "medium", "high", "none")
 VERBOSITIES = ("low", "medium", "high")
 TOOL_CHOICES = ("auto", "none", "required")
 BACKENDS = ("docker", "process")
+RUNTIMES = ("runc", "runsc")  # Docker OCI runtime; runsc = gVisor
 POLICIES = ("standard", "strict", "off")
 
 ENV_VARS: dict[str, tuple[str, ...]] = {
@@ -54,6 +55,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "timeout": ("REQUEST_TIMEOUT",),
     "retry_delay": ("RETRY_DELAY",),
     "backend": ("SANDBOX_BACKEND",),
+    "runtime": ("HARNESS_RUNTIME",),
     "workers": ("SANDBOX_WORKERS",),
     "time_limit": ("TIME_LIMIT",),
     "batch_budget": ("BATCH_BUDGET",),
@@ -115,6 +117,7 @@ class RunConfig:
     retry_delay: float = 1.0
     # sandbox
     backend: str = "docker"
+    runtime: str = "runc"
     workers: int = field(default_factory=_default_workers)
     time_limit: float = 0.5
     batch_budget: float = 10.0
@@ -175,6 +178,10 @@ class RunConfig:
         need(self.api_mode in ("responses", "chat_completions"),
              f"unknown API mode {self.api_mode!r}: use responses or chat_completions")
         need(self.backend in BACKENDS, f"--backend must be one of {', '.join(BACKENDS)}")
+        need(self.runtime in RUNTIMES, f"--runtime must be one of {', '.join(RUNTIMES)}")
+        need(self.runtime == "runc" or self.backend == "docker",
+             f"--runtime {self.runtime} needs --backend docker (the {self.backend} backend runs "
+             "no container)")
         need(self.policy in POLICIES, f"--policy must be one of {', '.join(POLICIES)}")
         need(0 < self.time_limit <= 60, "--time-limit must be in (0, 60] seconds")
         need(0 < self.batch_budget <= 3600, "--batch-budget must be in (0, 3600] seconds")
@@ -199,6 +206,10 @@ class RunConfig:
         """The sandbox limits these settings ask for."""
         return Limits(time_limit_s=self.time_limit, batch_budget_s=self.batch_budget,
                       memory_mb=self.memory_mb, policy=self.policy)
+
+    def sandbox_options(self) -> dict[str, Any]:
+        """Options for ``make_backend`` beyond the backend's name, workers and limits."""
+        return {"runtime": self.runtime} if self.backend == "docker" else {}
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (tuples become lists). Holds no secrets by construction."""

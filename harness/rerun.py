@@ -108,7 +108,8 @@ def _progress(enabled: bool) -> Progress:
 def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None = None,
           functions: Sequence[str] = (), lengths: Sequence[int] = (),
           out_dir: str | Path | None = None, run_id: str | None = None,
-          all_attempts: bool = False, backend: str = "docker", workers: int | None = None,
+          all_attempts: bool = False, backend: str = "docker", runtime: str = "runc",
+          workers: int | None = None,
           dataset_dir: str | None = None, progress: bool = True,
           argv: Sequence[str] | None = None, console: Console | None = None,
           warn: Callable[[str], None] | None = None) -> RerunResult:
@@ -134,7 +135,7 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
             test_size=src_config.test_size if test_size is None else int(test_size),
             seed=src_config.seed if seed is None else int(seed),
             dataset_dir=dataset_dir or src_config.dataset_dir,
-            backend=backend, workers=workers or src_config.workers,
+            backend=backend, runtime=runtime, workers=workers or src_config.workers,
             out_dir=str(out_dir if out_dir is not None else source.dir.parent), run_id=new_id,
         )
         config.validate()
@@ -188,6 +189,7 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
 
     out_rows: list[dict[str, Any]] = []
     with make_backend(config.backend, workers=config.workers, limits=limits,
+                      **config.sandbox_options(),
                       warn=warn or (lambda m: console.print(f"[yellow]WARNING: {m}"))) as pool:
         sandbox_info = pool.describe()
         batches = {key: pool.batch(task.eval_inputs) for key, task in tasks.items()}

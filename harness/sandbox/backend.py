@@ -13,12 +13,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from harness.errors import UserError
 from harness.sandbox.limits import Limits
 from harness.sandbox.pool import WorkerFactory, WorkerPool
 from harness.sandbox.protocol import Batch
 from harness.sandbox.results import ProgramResult
 
 BACKENDS = ("docker", "process")
+RUNTIMES = ("runc", "runsc")  # Docker's OCI runtime: runc (default) or gVisor's runsc
 
 
 class Backend(Protocol):
@@ -44,10 +46,13 @@ def default_workers() -> int:
 def make_backend(name: str = "docker", workers: int | None = None,
                  warn: Callable[[str], None] | None = None, limits: Limits | None = None,
                  **options: Any) -> WorkerPool:
-    """Start a warm pool. ``options`` go to the worker factory (image, cpus, memory_mb...).
+    """Start a warm pool. ``options`` go to the worker factory (image, cpus, memory_mb,
+    runtime...).
 
     With ``limits``, each container's memory cap is sized above the per-program cap, so a
-    program that hits its own limit gets ``memory`` rather than taking the exec server down."""
+    program that hits its own limit gets ``memory`` rather than taking the exec server down.
+    ``runtime="runsc"`` runs the containers under gVisor (docker backend only)."""
+    check_runtime(name, options.get("runtime"))
     factory: WorkerFactory
     if name == "docker":
         if limits is not None and "memory_mb" not in options:
@@ -59,7 +64,19 @@ def make_backend(name: str = "docker", workers: int | None = None,
         from harness.sandbox.process import WARNING, ProcessWorkerFactory
 
         (warn or (lambda m: print(f"WARNING: {m}", file=sys.stderr)))(WARNING)
+        options.pop("runtime", None)
         factory = ProcessWorkerFactory()
     else:
         raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
     return WorkerPool(factory, workers or default_workers())
+
+
+def check_runtime(backend: str, runtime: str | None) -> None:
+    """A runtime other than runc needs containers: refuse it with the process backend."""
+    if runtime is None:
+        return
+    if runtime not in RUNTIMES:
+        raise UserError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
+    if runtime != "runc" and backend != "docker":
+        raise UserError(f"--runtime {runtime} needs --backend docker (the {backend} backend "
+                        "runs no container)")

@@ -16,6 +16,8 @@ import threading
 import time
 from typing import Any
 
+from harness.errors import UserError
+from harness.sandbox.backend import RUNTIMES
 from harness.sandbox.image import docker_client, require_image
 from harness.sandbox.protocol import WorkerLost
 from harness.sandbox.worker import Worker, recv_deadline_remaining
@@ -27,6 +29,16 @@ IPC_SYSCTLS = {"kernel.shmmni": "0", "kernel.msgmni": "0", "kernel.sem": "0 0 0 
 CONTAINER_ENV = {"PYTHONHASHSEED": "0", "HARNESS_IN_CONTAINER": "1", "HOME": "/tmp",
                  "PYTHONPATH": "/opt/sandbox/site", "PYTHONDONTWRITEBYTECODE": "1",
                  "LANG": "C.UTF-8", "PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+
+# Under gVisor the container's pids cgroup counts gVisor's own host threads (the Sentry's Go
+# threads, the Gofer, and on the ptrace platform one stub process per address space with a
+# thread per Sentry thread that entered it): an idle exec server already uses ~60, a forking
+# one 80-110. At 64 the Sentry's clone() fails with EAGAIN and it panics ("error initializing
+# first thread"), taking the whole container down. Processes *inside* the sandbox stay capped
+# by RLIMIT_NPROC, which gVisor enforces itself (nproc ulimit 128 for the server, 0 for each
+# program), so this limit only has to bound gVisor's threads on the host.
+RUNSC_PIDS_LIMIT = 1024
 
 
 def owner_id() -> str:
@@ -115,12 +127,17 @@ class DockerWorkerFactory:
     kind = "docker"
 
     def __init__(self, image: str | None = None, cpus: float = 1.0, memory_mb: int = 2048,
-                 pids_limit: int = 64, runtime: str | None = None) -> None:
+                 pids_limit: int | None = None, runtime: str | None = None) -> None:
+        runtime = runtime or "runc"
+        if runtime not in RUNTIMES:
+            raise UserError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
         self.client = docker_client()
+        if runtime != "runc":
+            require_runtime(self.client, runtime)
         self.image = image or require_image(self.client)
         self.cpus = cpus
         self.memory_mb = memory_mb
-        self.pids_limit = pids_limit
+        self.pids_limit = pids_limit or (RUNSC_PIDS_LIMIT if runtime == "runsc" else 64)
         self.runtime = runtime
         self.owner = owner_id()
         self._lock = threading.Lock()
@@ -155,7 +172,7 @@ class DockerWorkerFactory:
                                               config={"max-size": "1m", "max-file": "1"}),
             labels={LABEL: "1", OWNER_LABEL: self.owner},
         )
-        if self.runtime:
+        if self.runtime != "runc":
             kw["runtime"] = self.runtime
         return kw
 
@@ -200,7 +217,18 @@ class DockerWorkerFactory:
                 "network": "none", "read_only_root": True, "writable_paths": [],
                 "server_user": "0:0 with CAP_SETUID, CAP_SETGID, CAP_KILL only",
                 "program_user": "a uid of its own per program, no capabilities",
-                "runtime": self.runtime or "runc"}
+                "runtime": self.runtime}
+
+
+def docker_runtimes(client: Any) -> set[str]:
+    """The OCI runtimes this Docker daemon knows (``docker info``)."""
+    return set((client.info().get("Runtimes") or {}).keys())
+
+
+def require_runtime(client: Any, runtime: str) -> None:
+    if runtime not in docker_runtimes(client):
+        raise UserError(f"Docker does not know the {runtime} runtime: run "
+                        f"`make sandbox RUNTIME={runtime}` (as root) to install and register it")
 
 
 def _pid_alive(pid: int) -> bool:
