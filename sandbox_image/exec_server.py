@@ -734,6 +734,7 @@ class Server:
         self.swept = True
         self.separate = separate_uids()
         self.ooms = oom_kills()
+        self.proc_fd_exposed = self.separate and other_uids_open_our_fds(self)
         self._uid_seq = 0
 
     def new_oom_kill(self) -> bool:
@@ -875,6 +876,7 @@ class Server:
             self.channel.reply(b"J", {"ok": True, "protocol": PROTOCOL_VERSION,
                                       "pid": os.getpid(), "separate_uids": self.separate,
                                       "seccomp": seccomp.supported(),
+                                      "proc_fd_exposed": self.proc_fd_exposed,
                                       "python": sys.version.split()[0]})
         elif op == "put" and isinstance(meta.get("batch"), str):
             raw = bytes(body[offset:])
@@ -897,12 +899,41 @@ class Server:
             self.batches.move_to_end(meta["batch"])
             self.warm_for(body, offset)
             result = Run(self, meta, memoryview(body)[offset:], inputs).execute()
+            if self.channel.pending():
+                # The host sends nothing while it waits for a run's end: these bytes were
+                # written by the program (a runtime whose /proc lets it open our descriptors).
+                raise SystemExit("unexpected bytes on the host channel during a run")
             self.channel.reply(b"D", result)
+            if self.proc_fd_exposed:  # siblings forked ahead were open to that program
+                self.drop_ready()
         elif op == "quit":
             return False
         else:
             self.channel.reply(b"J", {"ok": False, "error": f"unknown op {str(op)[:40]!r}"})
         return True
+
+
+def other_uids_open_our_fds(server: Server) -> bool:
+    """Can a process under another uid open our descriptors through /proc/<pid>/fd? Linux
+    refuses (ptrace access rules); gVisor's /proc (runsc, 2022) lets it. Where it can, no child
+    forked ahead is reused once a program has run beside it (see Server.handle)."""
+    probe_r, probe_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the probe child
+        code = 0
+        try:
+            os.setgroups([])
+            os.setresgid(UID_BASE - 1, UID_BASE - 1, UID_BASE - 1)
+            os.setresuid(UID_BASE - 1, UID_BASE - 1, UID_BASE - 1)
+            os.close(os.open(f"/proc/{os.getppid()}/fd/{probe_w}", os.O_WRONLY | os.O_NONBLOCK))
+            code = 1
+        except OSError:
+            pass
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    os.close(probe_r)
+    os.close(probe_w)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 1
 
 
 def _terminate(signum: int, _frame: Any) -> None:

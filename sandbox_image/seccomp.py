@@ -33,6 +33,9 @@ DENIED_X86_64 = {
     # kernel attack surface no computation needs
     "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427, "bpf": 321,
     "userfaultfd": 323, "perf_event_open": 298, "personality": 135,
+    # scheduling other than its own share (a raised priority, pinned CPUs)
+    "setpriority": 141, "sched_setparam": 142, "sched_setscheduler": 144,
+    "sched_setaffinity": 203, "sched_setattr": 314, "ioprio_set": 251,
     # namespaces, mounts and the machine
     "unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155,
     "chroot": 161, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,

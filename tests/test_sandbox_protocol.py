@@ -130,6 +130,9 @@ class ScriptedTransport:
         del self.buf[:n]
         return data
 
+    def buffered(self) -> int:
+        return len(self.buf)
+
     def alive(self) -> bool:
         return True
 
@@ -172,6 +175,13 @@ def test_a_reply_without_the_requests_nonce_is_refused():
         return honest(meta, bytes(NONCE_BYTES))
     with pytest.raises(ProtocolError):
         run_scripted(replay)
+
+
+def test_bytes_after_the_end_of_a_run_mean_someone_else_wrote():
+    def extra(meta, nonce):
+        return honest(meta, nonce) + (server_frame(b"H", b"") if meta["op"] == "run" else b"")
+    with pytest.raises(ProtocolError):
+        run_scripted(extra)
 
 
 def test_an_oversized_frame_is_refused_before_it_is_read():

@@ -107,6 +107,10 @@ class AttachTransport:
         del self._buf[:n]
         return data
 
+    def buffered(self) -> int:
+        """Bytes received and not yet read as frames."""
+        return len(self._buf) + len(self._stream)
+
     def alive(self) -> bool:
         if self._dead:
             return False
@@ -152,8 +156,10 @@ class DockerWorkerFactory:
         kw: dict[str, Any] = dict(
             image=self.image, command=["python3", "/opt/sandbox/exec_server.py"], detach=True,
             stdin_open=True, tty=False, network_mode="none", read_only=True,
-            # No writable path at all: a read-only root and no tmpfs, so no file or name can
-            # pass from one program to the next.
+            # No writable path at all: a read-only root and an empty read-only /tmp (gVisor
+            # would otherwise mount a writable tmpfs there), so no file or name can pass from
+            # one program to the next.
+            tmpfs={"/tmp": "ro,noexec,nosuid,nodev,size=4k,mode=0555"},
             # The exec server is PID 1 (no docker-init sharing a uid with programs) as uid 0
             # with only the capabilities it needs: switching each child to a uid of its own,
             # and killing whatever a program leaves behind.

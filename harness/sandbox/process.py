@@ -55,6 +55,10 @@ class PipeTransport:
         del self._buf[:n]
         return data
 
+    def buffered(self) -> int:
+        """Bytes received and not yet read as frames."""
+        return len(self._buf)
+
     def alive(self) -> bool:
         return self.proc.poll() is None
 

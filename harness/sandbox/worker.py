@@ -37,6 +37,8 @@ class Transport(Protocol):
 
     def recv_exact(self, n: int, deadline: float) -> bytes: ...
 
+    def buffered(self) -> int: ...
+
     def alive(self) -> bool: ...
 
     def close(self) -> None: ...
@@ -104,6 +106,8 @@ class Worker:
                         assembler.poison(str(exc))
                 elif kind == b"D":
                     stats = check_reply(payload, nonce)
+                    if self.transport.buffered():  # more than the server said: not ours
+                        raise ProtocolError("unexpected bytes after the end of a run")
                     break
                 else:
                     raise ProtocolError(f"unexpected frame {kind!r}")
