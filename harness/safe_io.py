@@ -1,0 +1,185 @@
+"""Files of a run directory opened as hostile input: never followed, always bounded.
+
+Run directories travel (shared, downloaded with papers, re-opened by ``rerun``, ``report``,
+``--resume``), so the host treats every file in one as an attacker's: a symlink is never read
+or written through (``O_NOFOLLOW`` on the file, ``lstat`` on every folder between the run
+directory and it), a FIFO or device is refused before it can block, every read has a size cap,
+JSON has a depth cap, temporary files are created with ``O_EXCL`` under unguessable names, and
+every problem is one ``RunFileError`` line (a ``UserError``: exit 2, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import IO, Any
+
+from harness.errors import UserError
+
+#: Size caps by what a file holds (bytes). A cap is far above any real run's file.
+MAX_JSON_BYTES = 64 << 20  # manifest.json, summary.json, task logs, gate.json
+MAX_JSONL_BYTES = 2 << 30  # results_attempts.jsonl, trials/*.jsonl, runner.log
+MAX_TEXT_BYTES = 64 << 20  # prompts, split lists, CSVs read back
+MAX_JSON_DEPTH = 64
+
+
+class RunFileError(UserError):
+    """A file of a run directory that cannot be used as it is (symlink, FIFO, too big, bad)."""
+
+
+def _flags(base: int) -> int:
+    return base | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def check_folders(path: Path, root: Path | None) -> None:
+    """Every folder from ``root`` (exclusive) down to ``path``'s parent is a real folder, not a
+    symlink. Without ``root`` only the parent is checked."""
+    parent = path.parent
+    stop = root.parent if root is not None else parent.parent
+    chain = []
+    while parent != stop and parent != parent.parent:
+        chain.append(parent)
+        if root is None:
+            break
+        parent = parent.parent
+    for folder in chain:
+        try:
+            st = os.lstat(folder)
+        except FileNotFoundError:
+            continue  # created later by the writer (mkdir refuses existing symlinks)
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+            raise RunFileError(f"{folder}: not a plain folder (a symlink or a file); refusing "
+                               "to go through it")
+
+
+def _open_regular(path: Path, flags: int, mode: int = 0o644) -> int:
+    try:
+        fd = os.open(path, _flags(flags | os.O_NONBLOCK), mode)
+    except OSError as exc:
+        if exc.errno == 40 or os.path.islink(path):  # ELOOP: the final component is a symlink
+            raise RunFileError(f"{path}: is a symlink; run directories are never followed "
+                               "through links") from None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise RunFileError(f"{path}: not a regular file (a FIFO, device or folder)")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def read_bytes(path: Path | str, max_bytes: int = MAX_TEXT_BYTES, root: Path | None = None
+               ) -> bytes:
+    """The whole file, refused if it is a link, not a regular file, or larger than the cap."""
+    path = Path(path)
+    check_folders(path, root)
+    fd = _open_regular(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size > max_bytes:
+            raise RunFileError(f"{path}: larger than {max_bytes >> 20} MiB; refusing to read it")
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise RunFileError(f"{path}: larger than {max_bytes >> 20} MiB; refusing to read it")
+    return data
+
+
+def read_text(path: Path | str, max_bytes: int = MAX_TEXT_BYTES, root: Path | None = None
+              ) -> str:
+    data = read_bytes(path, max_bytes, root)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RunFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of decoded JSON, iteratively (no recursion for a hostile document)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, d = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, d)
+            if deepest > limit:
+                return deepest
+            stack.extend((v, d + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def loads_json(text: str | bytes, where: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """JSON from untrusted text: a malformed, too-deep document or a NaN is one error line."""
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise RunFileError(f"{where}: not valid JSON ({str(exc)[:120]})") from None
+    if _depth(value, max_depth) > max_depth:
+        raise RunFileError(f"{where}: JSON nested deeper than {max_depth} levels")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_json(path: Path | str, max_bytes: int = MAX_JSON_BYTES, root: Path | None = None,
+              expect: type | None = dict) -> Any:
+    """A JSON document from a run directory; ``expect`` is the type its top level must have."""
+    value = loads_json(read_bytes(path, max_bytes, root), str(path))
+    if expect is not None and not isinstance(value, expect):
+        raise RunFileError(f"{path}: expected a JSON {expect.__name__}, found "
+                           f"{type(value).__name__}")
+    return value
+
+
+def open_append(path: Path | str, root: Path | None = None) -> IO[str]:
+    """A text file opened for appending (created if absent), never through a link."""
+    path = Path(path)
+    check_folders(path, root)
+    fd = _open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    return os.fdopen(fd, "a", encoding="utf-8", newline="")
+
+
+def open_update(path: Path | str, root: Path | None = None) -> IO[bytes]:
+    """An existing file opened for reading and writing in place (binary), never through a link."""
+    path = Path(path)
+    check_folders(path, root)
+    return os.fdopen(_open_regular(path, os.O_RDWR), "rb+")
+
+
+def write_atomic(path: Path | str, data: str | bytes, root: Path | None = None) -> None:
+    """Replace ``path`` with ``data`` in one step: a fresh temporary file (``O_EXCL``, random
+    name, so no planted file or link is written through), fsync'd, then renamed over the name
+    (rename replaces a link itself, never its target)."""
+    path = Path(path)
+    check_folders(path, root)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, _flags(os.O_WRONLY | os.O_CREAT | os.O_EXCL), 0o644)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def make_folder(path: Path | str, root: Path | None = None) -> Path:
+    """``mkdir -p`` that refuses to reuse a symlink or a file as a folder."""
+    path = Path(path)
+    check_folders(path / "x", root)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise RunFileError(f"{path}: exists and is not a folder") from None
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise RunFileError(f"{path}: not a plain folder (a symlink or a file)")
+    return path
