@@ -861,6 +861,9 @@ class _RPPrint:
 
 
 _CURRENT: dict[str, Any] = {}
+#: Non-zero while the policy's own compiler runs (compile_program, annotations): the hardened
+#: ``compile`` lets exactly those calls through.
+_TRUSTED_COMPILE = [0]
 
 
 class PolicyError(Exception):
@@ -893,7 +896,11 @@ def compile_program(source: str, policy: str) -> tuple[types.CodeType, types.Mod
         return code, module, sink
     strict = policy == "strict"
     transformer = StrictPolicyTransformer if strict else PolicyTransformer
-    result = compile_restricted_exec(source, "<program>", policy=transformer)
+    _TRUSTED_COMPILE[0] += 1
+    try:
+        result = compile_restricted_exec(source, "<program>", policy=transformer)
+    finally:
+        _TRUSTED_COMPILE[0] -= 1
     if result.errors or result.code is None:
         raise PolicyError("restricted", "; ".join(result.errors)[:1000] or "refused")
     guards = make_guards(strict)
@@ -947,17 +954,25 @@ def harden_libraries(policy: str) -> None:
         return
     import sys
 
-    strict = policy == "strict"
+    # Every wrapper reads the program it serves from _CURRENT when it is called, not when it is
+    # installed: a child forked ahead hardens itself while it waits (off the program's critical
+    # path), and compile_program then points _CURRENT at the program that runs.
+    cur = _CURRENT
     real_exec, real_eval, real_compile = builtins.exec, builtins.eval, builtins.compile
     real_import = builtins.__import__
-    program_code = _CURRENT.get("code")
-    program_globals = _CURRENT.get("globals")
-    prog_builtins = _CURRENT.get("builtins") or {n: getattr(builtins, n)
-                                                 for n in SAFE_BUILTIN_NAMES}
-    own_classes = _CURRENT.get("own_classes", set())
-    owns = _CURRENT.get("owns", lambda _obj: False)
-    ga = _CURRENT.get("getattr")
-    trusted = [0]
+
+    def strict() -> bool:
+        return cur.get("policy") != "standard"
+
+    def prog_builtins() -> dict[str, Any]:
+        return cur.get("builtins") or {n: getattr(builtins, n) for n in SAFE_BUILTIN_NAMES}
+
+    def own_classes() -> set[Any]:
+        return cur.get("own_classes", set())
+
+    def owns(obj: Any) -> bool:
+        return bool(cur.get("owns", lambda _obj: False)(obj))
+    trusted = _TRUSTED_COMPILE
 
     import importlib._bootstrap as bootstrap
 
@@ -966,8 +981,9 @@ def harden_libraries(policy: str) -> None:
     getframe = sys._getframe
 
     def h_exec(source: Any, globals: Any = None, locals: Any = None, *a: Any, **k: Any) -> Any:
-        if (program_code is not None and source is program_code
-                and globals is program_globals) or getframe(1).f_code is importer_code:
+        code = cur.get("code")
+        if (code is not None and source is code and globals is cur.get("globals")) or \
+                getframe(1).f_code is importer_code:
             return real_exec(source, globals, locals, *a, **k)  # the program; an import
         raise RestrictedError("exec() is not allowed")
 
@@ -1008,10 +1024,11 @@ def harden_libraries(policy: str) -> None:
     guard_names = ("_getattr_", "_getitem_", "_getiter_", "_write_", "_hx_pwrite",
                    "_inplacevar_", "_apply_", "_iter_unpack_sequence_", "_unpack_sequence_",
                    "_hx_code_info", "_print_")
-    base_ns: dict[str, Any] = {n: program_globals[n] for n in guard_names
-                               if program_globals and n in program_globals}
-    base_ns["__builtins__"] = prog_builtins
-    transformer = StrictAnnotationTransformer if strict else AnnotationTransformer
+    def base_ns() -> dict[str, Any]:
+        glb = cur.get("globals")
+        ns = {n: glb[n] for n in guard_names if glb and n in glb}
+        ns["__builtins__"] = prog_builtins()
+        return ns
 
     def t_compile(source: Any, filename: Any = "<string>", mode: Any = "eval", *_a: Any,
                   **_k: Any) -> Any:
@@ -1020,7 +1037,8 @@ def harden_libraries(policy: str) -> None:
         ast.parse(source, mode="eval")  # a SyntaxError as typing expects it
         trusted[0] += 1
         try:
-            result = compile_restricted_eval(source, ANNOTATION_FILENAME, policy=transformer)
+            result = compile_restricted_eval(source, ANNOTATION_FILENAME, policy=(
+                StrictAnnotationTransformer if strict() else AnnotationTransformer))
         finally:
             trusted[0] -= 1
         if result.errors or result.code is None:
@@ -1029,15 +1047,16 @@ def harden_libraries(policy: str) -> None:
 
     def namespace_ok(ns: Any) -> bool:
         # A library module's globals (the program can name one through __module__) never.
-        return ns is program_globals or not (isinstance(ns, dict) and "__builtins__" in ns)
+        return ns is cur.get("globals") or not (isinstance(ns, dict) and "__builtins__" in ns)
 
     def t_eval(code: Any, globalns: Any = None, localns: Any = None) -> Any:
         if type(code) is not types.CodeType or code.co_filename != ANNOTATION_FILENAME:
             raise RestrictedError("evaluating this annotation is not allowed")
+        program_globals, base = cur.get("globals"), base_ns()
         g = program_globals if (program_globals is not None and globalns is program_globals) \
-            else base_ns
+            else base
         loc = dict(localns) if localns is not None and namespace_ok(localns) else {}
-        loc.update({n: v for n, v in base_ns.items() if n != "__builtins__"})
+        loc.update({n: v for n, v in base.items() if n != "__builtins__"})
         return real_eval(code, g, loc)
 
     ns = module("typing")
@@ -1060,8 +1079,8 @@ def harden_libraries(policy: str) -> None:
 
         def d_add_slots(cls: Any, *a: Any, **k: Any) -> Any:
             new = real_add_slots(cls, *a, **k)
-            if cls in own_classes:
-                own_classes.add(new)
+            if cls in own_classes():
+                own_classes().add(new)
             return new
 
         create_fn_code, dataclasses_ns = ns["_create_fn"].__code__, ns
@@ -1071,7 +1090,7 @@ def harden_libraries(policy: str) -> None:
             if type(txt) is not str or getframe(1).f_code is not create_fn_code or \
                     getframe(2).f_globals is not dataclasses_ns:
                 raise RestrictedError("exec() is not allowed")
-            return real_exec(txt, {"__builtins__": prog_builtins}, locals)
+            return real_exec(txt, {"__builtins__": prog_builtins()}, locals)
 
         ns["_process_class"], ns["_add_slots"], ns["exec"] = d_process, d_add_slots, d_exec
 
@@ -1095,7 +1114,7 @@ def harden_libraries(policy: str) -> None:
             if isinstance(y, (types.ModuleType, types.BuiltinFunctionType, types.MethodType)):
                 return True
             if isinstance(y, type):
-                return y not in own_classes
+                return y not in own_classes()
             return type(y) is types.FunctionType and not owns(y)
 
         def k_reconstruct(x: Any, memo: Any, func: Any, args: Any, state: Any = None,
@@ -1125,42 +1144,48 @@ def harden_libraries(policy: str) -> None:
                 raise RestrictedError("update_wrapper() copies only its default attributes")
             for obj in (wrapper, wrapped):
                 if isinstance(obj, types.ModuleType) or (
-                        isinstance(obj, type) and obj not in own_classes):
+                        isinstance(obj, type) and obj not in own_classes()):
                     raise RestrictedError("update_wrapper() on a module or library class")
             return real_update(wrapper, wrapped, assigned, updated)
         ns["update_wrapper"] = f_update
 
-    # ---- operator: attribute names pass the guard's rules
-    if ga is not None:
-        real_attrgetter, real_methodcaller = operator.attrgetter, operator.methodcaller
+    # ---- operator: attribute names pass the guard's rules (installed whether or not a program
+    # is compiled yet: a child hardened ahead of its program must not miss this door)
+    def ga(obj: Any, name: str) -> Any:
+        guarded = cur.get("getattr")
+        if guarded is None:
+            raise RestrictedError("no program is loaded")
+        return guarded(obj, name)
 
-        def attrgetter(attr: Any, *attrs: Any) -> Any:
-            names = (attr, *attrs)
-            if any(type(n) is not str for n in names):
-                raise TypeError("attribute name must be a string")
-            if not strict and all(direct_attr_ok(p) for n in names for p in n.split(".")):
-                return real_attrgetter(*names)
-            paths = [tuple(n.split(".")) for n in names]
+    real_attrgetter, real_methodcaller = operator.attrgetter, operator.methodcaller
 
-            def get(obj: Any) -> Any:
-                out = []
-                for path in paths:
-                    value = obj
-                    for part in path:
-                        value = ga(value, part)
-                    out.append(value)
-                return out[0] if len(out) == 1 else tuple(out)
-            return get
+    def attrgetter(attr: Any, *attrs: Any) -> Any:
+        names = (attr, *attrs)
+        if any(type(n) is not str for n in names):
+            raise TypeError("attribute name must be a string")
+        if not strict() and all(direct_attr_ok(p) for n in names for p in n.split(".")):
+            return real_attrgetter(*names)
+        paths = [tuple(n.split(".")) for n in names]
 
-        def methodcaller(name: Any, /, *args: Any, **kwargs: Any) -> Any:
-            if type(name) is not str:
-                raise TypeError("method name must be a string")
-            if not strict and direct_attr_ok(name):
-                return real_methodcaller(name, *args, **kwargs)
-            return lambda obj: ga(obj, name)(*args, **kwargs)
+        def get(obj: Any) -> Any:
+            out = []
+            for path in paths:
+                value = obj
+                for part in path:
+                    value = ga(value, part)
+                out.append(value)
+            return out[0] if len(out) == 1 else tuple(out)
+        return get
 
-        ns = vars(operator)
-        ns["attrgetter"], ns["methodcaller"] = attrgetter, methodcaller
+    def methodcaller(name: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if type(name) is not str:
+            raise TypeError("method name must be a string")
+        if not strict() and direct_attr_ok(name):
+            return real_methodcaller(name, *args, **kwargs)
+        return lambda obj: ga(obj, name)(*args, **kwargs)
+
+    ns = vars(operator)
+    ns["attrgetter"], ns["methodcaller"] = attrgetter, methodcaller
 
     # ---- numpy: bmat/r_ strings name variables of the calling frame; never library ones
     ns = module("numpy.matrixlib.defmatrix")
