@@ -192,14 +192,7 @@ class HostChannel:
 
     def send(self, kind: bytes, *parts: bytes | bytearray | memoryview) -> None:
         size = 1 + sum(len(p) for p in parts)
-        views = [memoryview(struct.pack(">I", size) + kind)] + [memoryview(p) for p in parts]
-        while views:
-            n = os.writev(self.fd_out, views)
-            while views and n >= len(views[0]):
-                n -= len(views[0])
-                views.pop(0)
-            if views and n:
-                views[0] = views[0][n:]
+        write_all(self.fd_out, [struct.pack(">I", size) + kind, *parts])
         self.last_sent = time.monotonic()
 
     def reply(self, kind: bytes, obj: dict[str, Any]) -> None:
@@ -250,15 +243,8 @@ class Child:
                             struct.pack(">I", len(source)), source]
         if inline_inputs is not None:
             parts += [struct.pack(">I", len(inline_inputs)), inline_inputs]
-        views = [memoryview(p) for p in parts]
         try:
-            while views:
-                n = os.writev(self.job_w, views)
-                while views and n >= len(views[0]):
-                    n -= len(views[0])
-                    views.pop(0)
-                if views and n:
-                    views[0] = views[0][n:]
+            write_all(self.job_w, parts)
         except OSError:
             pass  # the child died already; the monitor will see it
         os.close(self.job_w)
@@ -394,6 +380,18 @@ def close_fds_except(keep: set[int], top: int = 1024) -> None:
         if fd >= low:
             os.closerange(low, min(fd, top))
             low = fd + 1
+
+
+def write_all(fd: int, parts: list[Any]) -> None:
+    """Every byte of ``parts`` to ``fd`` in as few system calls as the pipe allows."""
+    views = [memoryview(p) for p in parts]
+    while views:
+        n = os.writev(fd, views)
+        while views and n >= len(views[0]):
+            n -= len(views[0])
+            views.pop(0)
+        if views and n:
+            views[0] = views[0][n:]
 
 
 def _readable(fd: int) -> bool:

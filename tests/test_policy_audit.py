@@ -536,19 +536,11 @@ ORDINARY: dict[str, tuple[str, object, object, bool]] = {
 }
 
 
-@pytest.mark.parametrize("name", list(ORDINARY))
-def test_ordinary_program_standard(docker_pool, name):
+@pytest.mark.parametrize(("name", "policy"), [(n, "standard") for n in ORDINARY] +
+                         [(n, "strict") for n, c in ORDINARY.items() if c[3]])
+def test_ordinary_program(docker_pool, name, policy):
     source, arg, expected, _strict = ORDINARY[name]
-    result = docker_pool.run(source, [arg], limits=Limits(policy="standard"))
-    assert result.fatal is None, result.fatal
-    assert result.verdicts[0].verdict == "ok", result.verdicts[0]
-    assert result.verdicts[0].output == expected
-
-
-@pytest.mark.parametrize("name", [n for n, c in ORDINARY.items() if c[3]])
-def test_ordinary_program_strict(docker_pool, name):
-    source, arg, expected, _strict = ORDINARY[name]
-    result = docker_pool.run(source, [arg], limits=Limits(policy="strict"))
+    result = docker_pool.run(source, [arg], limits=Limits(policy=policy))
     assert result.fatal is None, result.fatal
     assert result.verdicts[0].verdict == "ok", result.verdicts[0]
     assert result.verdicts[0].output == expected
