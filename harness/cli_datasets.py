@@ -249,3 +249,41 @@ def fetch(functions: tuple[str, ...], cache_dir: str | None, dataset_dir: str) -
         except DatasetError as exc:
             raise _user_error(exc) from None
         click.echo(f"{fn}: {', '.join(written)} -> {folder}")
+
+
+@datasets.command()
+@click.argument("dataset_dir", required=False, default=None,
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--tabular-dir", default=None,
+              help="Raw UCI files for fn_m..fn_q (default: <dataset-dir>/raw).")
+def verify(dataset_dir: Path | None, tabular_dir: str | None) -> None:
+    """Regenerate every cached grid point from its recorded seed and compare the bytes.
+
+    DATASET_DIR defaults to $DATASET_DIR or ./datasets. Exits 1 naming every grid point that
+    differs (a cache edited after the fact, hashes included) or cannot be checked."""
+    from harness.dataset_verify import DatasetMismatch, cached_points, compare, point_from_meta
+    from harness.untrusted_text import printable
+
+    root = dataset_dir or Path(os.environ.get("DATASET_DIR") or "datasets")
+    if not root.is_dir():
+        raise DatasetsUserError(f"{root}: no such dataset folder")
+    raw = tabular_dir or str(root / "raw")
+    checked, bad = 0, []
+    for folder, meta, problem in cached_points(root):
+        label = str(folder)
+        if meta is not None:
+            try:
+                point = point_from_meta(meta)
+                label = f"{point.label()} ({folder})"
+                problem = compare(point, folder, raw)
+            except DatasetMismatch as exc:
+                problem = str(exc)
+        checked += 1
+        if problem is None:
+            click.echo(f"ok        {label}")
+        else:
+            bad.append(label)
+            click.echo(f"MISMATCH  {printable(label)}: {printable(problem)}")
+    click.echo(f"{checked} grid point(s) checked, {len(bad)} mismatching")
+    if bad:
+        raise SystemExit(1)
