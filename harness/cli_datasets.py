@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from generators import DEFAULT_GRID, TARGETS, DatasetError, build_dataset
 from generators.splits import Sizes
 from harness.cli_options import MultiValueOption
+from harness.config import MAX_TEST_SIZE, MAX_TRAIN_SIZE, MAX_VAL_SIZE
 from harness.errors import UserError
 
 TABULAR_IDS = tuple(fid for fid, spec in TARGETS.items() if spec.kind == "tabular")
@@ -74,11 +75,12 @@ def _size_options(f):
                      show_default=True, help="Root of the dataset cache.")(f)
     f = click.option("--seed", type=int, default=42, envvar="GLOBAL_SEED", show_default=True,
                      help="Base seed; each grid point derives its own.")(f)
-    f = click.option("--test-size", type=int, default=10000, envvar="TEST_SIZE",
-                     show_default=True)(f)
-    f = click.option("--val-size", type=int, default=100, envvar="VAL_SIZE", show_default=True)(f)
-    f = click.option("--train-size", type=int, default=100, envvar="TRAIN_SIZE",
-                     show_default=True)(f)
+    f = click.option("--test-size", type=click.IntRange(2, MAX_TEST_SIZE), default=10000,
+                     envvar="TEST_SIZE", show_default=True)(f)
+    f = click.option("--val-size", type=click.IntRange(0, MAX_VAL_SIZE), default=100,
+                     envvar="VAL_SIZE", show_default=True)(f)
+    f = click.option("--train-size", type=click.IntRange(0, MAX_TRAIN_SIZE), default=100,
+                     envvar="TRAIN_SIZE", show_default=True)(f)
     f = click.option("--tabular-dir", default=None,
                      help="Raw UCI files for fn_m..fn_q (default: <dataset-dir>/raw).")(f)
     return f  # fmt: skip

