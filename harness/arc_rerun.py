@@ -23,11 +23,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness.errors import UserError
 from harness.report.rundir import RunData
+from harness.run_lock import RunLock
 from harness.sandbox.limits import Limits
 from harness.store import RunStore
-from harness.tasks.arc import find_task, resolve_subset
+from harness.tasks.arc import DATASETS, find_task, resolve_subset
 from harness.tasks.arc_eval import ENTRY, ArcEvalTask, task_result
 from harness.transduction import detect_transduction
+from harness.untrusted_text import check_run_id, printable
 
 
 @dataclass
@@ -79,29 +81,66 @@ def _programs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
               data_dir: Path | None, limit: int | None, all_attempts: bool, out_dir: Path,
-              run_id: str, backend: str, workers: int | None, argv: Sequence[str],
-              runtime: str = "runc",
+              run_id: str | None, backend: str, workers: int | None, argv: Sequence[str],
+              runtime: str = "runc", policy: str | None = None,
               progress: bool, console: Console) -> ArcRerunResult:
+    """Re-score an ARC run's programs. The source manifest is untrusted: its run id and task
+    ids must be plain names, its policy is used only when ``standard`` or stricter (else only
+    with ``--policy``), and the new run directory is locked while it is written."""
+    from harness.resume_trust import check_rerun_policy
+
     manifest_src = source.manifest
+    source_id = check_run_id(source.run_id, f"{source.dir}/manifest.json: run_id")
+    run_id = check_run_id(run_id, "--run-id") if run_id is not None else (
+        f"{source_id}-rerun-{time.strftime('%Y%m%d-%H%M%S')}")
     arc_opts = manifest_src.get("arc") or {}
+    if not isinstance(arc_opts, dict):
+        arc_opts = {}
     dataset = dataset or arc_opts.get("dataset") or manifest_src.get("dataset") or "arc-agi-1"
+    if dataset not in DATASETS:
+        raise UserError(f"{source.dir}/manifest.json names an unknown dataset "
+                        f"{printable(dataset)[:80]}; pass --dataset")
     programs = _programs(select_arc_programs(source, all_attempts))
     if subset:
         targets = resolve_subset(dataset, subset, data_dir)
     else:
         ids = manifest_src.get("task_ids") or sorted({p["source_task"] for p in programs})
-        targets = [find_task(dataset, task_id, data_dir) for task_id in ids]
+        if not isinstance(ids, list):
+            raise UserError(f"{source.dir}/manifest.json: task_ids is not a list")
+        targets = [find_task(dataset, check_run_id(str(task_id), "task id"), data_dir)
+                   for task_id in ids]
     if limit:
         targets = targets[:limit]
     limits_d = manifest_src.get("limits") or {}
-    limits = Limits(time_limit_s=float(limits_d.get("time_limit_s", 0.5)),
-                    batch_budget_s=float(limits_d.get("batch_budget_s", 10.0)),
-                    memory_mb=int(limits_d.get("memory_mb", 1024)),
-                    policy=str(limits_d.get("policy", "standard")))
+    if not isinstance(limits_d, dict):
+        limits_d = {}
+    run_policy = check_rerun_policy(limits_d.get("policy", "standard"), policy, source.dir)
+    try:
+        limits = Limits(time_limit_s=float(limits_d.get("time_limit_s", 0.5)),
+                        batch_budget_s=float(limits_d.get("batch_budget_s", 10.0)),
+                        memory_mb=int(limits_d.get("memory_mb", 1024)), policy=run_policy)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{source.dir}/manifest.json: bad limits ({exc})") from None
     store = RunStore.create(str(out_dir), run_id)
+    with RunLock(store.dir) as lock:
+        if lock.taken_over:
+            console.print(f"taking over the stale lock of {lock.taken_over} on {store.dir}",
+                          highlight=False, markup=False)
+        return _arc_rerun_locked(store, source, run_id, dataset, subset, targets, programs,
+                                 limits, all_attempts, backend, workers, runtime, argv,
+                                 progress, console)
+
+
+def _arc_rerun_locked(store: RunStore, source: RunData, run_id: str, dataset: str,
+                      subset: str | None, targets: list[Any], programs: list[dict[str, Any]],
+                      limits: Limits, all_attempts: bool, backend: str, workers: int | None,
+                      runtime: str, argv: Sequence[str], progress: bool,
+                      console: Console) -> ArcRerunResult:
+    from harness.resume_trust import redact_argv
+
     manifest: dict[str, Any] = {
         "run_id": run_id, "task_family": "arc", "kind": "rerun", "status": "running",
-        "argv": list(argv), "created_at": round(time.time(), 3),
+        "argv": redact_argv(argv), "created_at": round(time.time(), 3),
         "rerun_of": {"run_dir": str(source.dir.resolve()), "run_id": source.run_id,
                      "selection": "all_attempts" if all_attempts else "best_train"},
         "programs": [{k: p[k] for k in ("sha256", "source_task", "source_attempt")}

@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.config import RunConfig
+from harness.run_lock import RunLock
 from harness.runner import (
     ModelSession,
     RunnerOptions,
@@ -183,14 +184,25 @@ def _manifest(config: RunConfig, opts: ArcOptions, argv: list[str], tasks: list[
 
 def run_arc(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[ArcTask], *,
             argv: list[str] | None = None, console: Console | None = None) -> ArcRunResult:
-    """Model, sandbox, loop, per-task logs as tasks finish, summary.json, console summary."""
+    """Model, sandbox, loop, per-task logs as tasks finish, summary.json, console summary.
+    The run directory's lock is held throughout (one writer per run directory)."""
+    console = console or Console()
+    store = RunStore.create(config.out_dir, config.run_id)
+    with RunLock(store.dir) as lock:
+        if lock.taken_over:
+            console.print(f"taking over the stale lock of {lock.taken_over} on {store.dir}",
+                          highlight=False, markup=False)
+        return _run_arc_locked(config, opts, arc_tasks, store, argv, console)
+
+
+def _run_arc_locked(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[ArcTask],
+                    store: RunStore, argv: list[str] | None, console: Console) -> ArcRunResult:
+    from harness.resume_trust import redact_argv
     from harness.sandbox.backend import make_backend
 
-    console = console or Console()
     started = time.time()
-    store = RunStore.create(config.out_dir, config.run_id)
     (store.dir / TASKS_DIR).mkdir(exist_ok=True)
-    argv = list(argv or [])
+    argv = redact_argv(argv or [])
     store.log("invocation", argv=argv, config=config.to_dict(), arc=dataclasses.asdict(opts))
     tasks = make_tasks(arc_tasks, opts)
     store.log("dataset", dataset=opts.dataset, subset=opts.subset, tasks=[t.task_id for t in tasks])
@@ -219,6 +231,8 @@ def run_arc(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[ArcTask], *
                           highlight=False)  # fmt: skip
 
     session = ModelSession(config)
+    if session.key_note:
+        console.print(session.key_note, highlight=False, markup=False)
     try:
         with make_backend(config.backend, workers=config.workers, limits=config.limits(),
                           **config.sandbox_options(),

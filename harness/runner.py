@@ -390,6 +390,19 @@ class ModelSession:
                                   timeout_s=config.timeout, max_retries=config.max_retries,
                                   retry_delay=config.retry_delay,
                                   require_key=require_key and not config.dry_run)  # fmt: skip
+        self.key_note = self._key_note()
+
+    def _key_note(self) -> str | None:
+        """What the console says about the key: which variable, where to (never the key)."""
+        if self.server is not None or self.config.dry_run:
+            return None
+        from harness.untrusted_text import printable, redact_url
+
+        source = api_key_source()
+        if source is None:
+            return None
+        where = printable(redact_url(self.base_url)) if self.base_url else "the default endpoint"
+        return f"using API key from {source} for {where}"
 
     def request(self, task: AttemptTask) -> ModelRequest:
         c = self.config
@@ -468,6 +481,8 @@ def environment_summary() -> dict[str, Any]:
     import platform
     import sys
 
+    from harness.untrusted_text import redact_url
+
     safe_vars = ("API_MODE", "API_BASE_URL", "OPENAI_BASE_URL", "MODEL", "DATASET_DIR")
     return {
         "python": sys.version.split()[0],
@@ -475,7 +490,8 @@ def environment_summary() -> dict[str, Any]:
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
         "api_key_source": api_key_source(),
-        "env": {k: os.environ[k] for k in safe_vars if k in os.environ},
+        "env": {k: redact_url(os.environ[k]) if k.endswith("_URL") else os.environ[k]
+                for k in safe_vars if k in os.environ},
     }
 
 

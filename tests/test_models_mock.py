@@ -474,3 +474,48 @@ def test_cli_rejects_unknown_policy() -> None:
 
     result = CliRunner().invoke(mock_server, ["--policy", "genius"])
     assert result.exit_code == 2 and "replay:FILE" in result.output
+
+
+# ---------------------------------------------------------------- hostile requests (raw HTTP)
+def _raw(server: MockServer, body: bytes | None, headers: dict[str, str]) -> tuple[int, dict]:
+    import http.client
+
+    host, port = server.base_url.split("//")[1].split("/")[0].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.putrequest("POST", "/v1/chat/completions")
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        if body:
+            conn.send(body)
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+def test_mock_server_answers_hostile_requests_with_json_errors(capfd):
+    def post(body: bytes) -> tuple[int, dict]:
+        return _raw(server, body, {"Content-Type": "application/json",
+                                   "Content-Length": str(len(body))})
+
+    with MockServer("oracle") as server:
+        for body in (b"{not json", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b"[1, 2]",
+                     b'{"messages": 5}', b'{"messages": [{"content": 7}]}',
+                     b'{"messages": [], "max_tokens": "many"}', b'{"stream": "yes"}',
+                     b'{"messages": ["x"]}', b'{"model": {"a": 1}}'):
+            status, payload = post(body)
+            assert status == 400, (body[:40], payload)
+            assert payload["error"]["type"] == "invalid_request_error"
+        status, payload = _raw(server, None, {"Content-Length": str(100 << 20)})
+        assert status == 413 and "MiB" in payload["error"]["message"]
+        status, payload = _raw(server, None, {"Content-Length": "lots"})
+        assert status == 400
+        status, payload = _raw(server, b"{}", {"Content-Length": "-5"})
+        assert status == 400
+        status, payload = post(json.dumps({"messages": [{"role": "user",
+                                                         "content": "fn_a"}]}).encode())
+        assert status == 200  # still serving
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err

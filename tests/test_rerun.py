@@ -59,7 +59,7 @@ def test_rerun_all_attempts_scores_new_datasets_and_records_the_source(source_ru
     src, datasets = source_run
     src_attempts = [r for r in _rows(src) if r["row_type"] == "attempt"]
     result = rerun(src, test_size=2000, seed=7, all_attempts=True, out_dir=tmp_path,
-                   run_id="new", workers=2, progress=False)  # fmt: skip
+                   run_id="new", workers=2, progress=False, dataset_dir=str(datasets))
     assert result.run_dir == tmp_path / "new"
     assert len(src_attempts) == 4  # fn_c's two attempts replay the same program
     assert result.programs == 3 and result.programs_per_s > 0  # identical sources run once
@@ -95,8 +95,9 @@ def test_rerun_all_attempts_scores_new_datasets_and_records_the_source(source_ru
 
 
 def test_rerun_default_takes_the_selected_program_and_filters(source_run, tmp_path):
-    src, _ = source_run
+    src, datasets = source_run
     result = CliRunner().invoke(main, ["rerun", str(src), "--test-size", "2000", "--seed", "7",
+                                       "--dataset-dir", str(datasets),
                                        "--functions", "fn_a", "--out-dir", str(tmp_path),
                                        "--run-id", "best", "--workers", "2", "--no-progress"])
     assert result.exit_code == 0, result.output + repr(result.exception)

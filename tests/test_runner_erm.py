@@ -179,7 +179,8 @@ def test_resume_after_losing_rows(tmp_path, dataset_dir):
     text = "".join(json.dumps(r) + "\n" for r in kept) + '{"task_id": "fn_a/L20", "tri'
     (run_dir / "results_attempts.jsonl").write_text(text)
     (run_dir / "results_attempts.csv").unlink()
-    result = CliRunner().invoke(main, ["eval", "erm", "--resume", str(run_dir), *FAST[:2]],
+    result = CliRunner().invoke(main, ["eval", "erm", "--resume", str(run_dir), *FAST[:2],
+                                       "--dataset-dir", str(dataset_dir)],
                                 env={"OPENAI_API_KEY": None, "TAMU_API_KEY": None})
     assert result.exit_code == 0, result.output + repr(result.exception)
     rows = _attempts(run_dir)
@@ -203,7 +204,8 @@ def test_resume_skips_finished_trials(tmp_path, dataset_dir):
     args = ["--mock-policy", "oracle", "--functions", "fn_a", "--lengths", "20",
             "--attempts", "3"]
     _, run_dir = _eval(tmp_path, dataset_dir, *args)
-    result = CliRunner().invoke(main, ["eval", "erm", "--resume", str(run_dir), *FAST[:2]])
+    result = CliRunner().invoke(main, ["eval", "erm", "--resume", str(run_dir), *FAST[:2],
+                                       "--dataset-dir", str(dataset_dir)])
     assert result.exit_code == 0, result.output
     assert len(_attempts(run_dir)) == 1
     manifest = json.loads((run_dir / "manifest.json").read_text())

@@ -32,6 +32,9 @@ from harness.models.base import TASK_HEADER
 from harness.models.mock_policies import MockReply, Policy, TaskRef, identify, make_policy
 
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "slow")
+#: Largest request body read (a real request is well under 1 MiB); larger ones get 413.
+MAX_BODY_BYTES = 8 << 20
+_TOKEN_KEYS = ("max_output_tokens", "max_completion_tokens", "max_tokens")
 REASONING_STYLES: tuple[str, ...] = ("reasoning_content", "reasoning", "think")
 MOCK_MODELS: tuple[str, ...] = ("mock", "mock-reasoner")
 
@@ -142,7 +145,8 @@ class MockServer:
     def bind(self) -> ThreadingHTTPServer:
         if self._httpd is None:
             self._stopping.clear()
-            self._httpd = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
+            self._httpd = _QuietServer((self.host, self.port), _make_handler(self))
+            self._httpd.mock = self
             self._httpd.daemon_threads = True
         return self._httpd
 
@@ -223,6 +227,50 @@ class MockServer:
             self.log.append({"event": event, **fields})
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """No traceback on stderr for a request that broke a handler: whatever a client sends, the
+    server's output stays one recorded event (the default prints the whole stack)."""
+
+    mock: MockServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        exc = sys.exc_info()[1]
+        self.mock.record("handler_error", error=f"{type(exc).__name__}: {exc}"[:200])
+
+
+def check_body(body: Any, path: str) -> str | None:
+    """Why a decoded request body is not one the mock can answer (wrong types), or None."""
+    if not isinstance(body, dict):
+        return "body must be a JSON object"
+    if not isinstance(body.get("model", ""), str):
+        return "'model' must be a string"
+    if not isinstance(body.get("stream", False), bool):
+        return "'stream' must be a boolean"
+    if not isinstance(body.get("instructions") or "", str):
+        return "'instructions' must be a string"
+    for key in _TOKEN_KEYS:
+        value = body.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 0):
+            return f"'{key}' must be a non-negative integer"
+    for key in ("text", "reasoning"):
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            return f"'{key}' must be an object"
+    key = "messages" if path == "/chat/completions" else "input"
+    items = body.get(key)
+    if items is None or (isinstance(items, str) and key == "input"):
+        return None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        return f"'{key}' must be a list of objects"
+    for item in items:
+        content = item.get("content")
+        if content is not None and not isinstance(content, str | list):
+            return f"'{key}[].content' must be a string or a list"
+    return None
+
+
 def _make_handler(server: MockServer) -> type[BaseHTTPRequestHandler]:
     class Handler(_Handler):
         mock = server
@@ -280,19 +328,46 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._error(404, f"no route GET {self.path}", "not_found")
 
+    def _read_body(self) -> bytes | None:
+        """The request body, or None after answering 400/411/413 (then the connection closes:
+        an unread body must not be taken for the next request)."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            self._error(411, "send a Content-Length (no chunked bodies)", "invalid_request_error",
+                        {"Connection": "close"})
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length < 0:
+                raise ValueError
+        except ValueError:
+            self.close_connection = True
+            self._error(400, "bad Content-Length", "invalid_request_error",
+                        {"Connection": "close"})
+            return None
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self._error(413, f"request body over {MAX_BODY_BYTES >> 20} MiB",
+                        "invalid_request_error", {"Connection": "close"})
+            return None
+        return self.rfile.read(length) if length else b""
+
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._read_body()
+        if raw is None:
+            return
         path = self._path()
         if path not in ("/responses", "/chat/completions"):
             self._error(404, f"no route POST {self.path}", "not_found")
             return
         try:
             body = json.loads(raw or b"{}")
-            if not isinstance(body, dict):
-                raise ValueError("body must be a JSON object")
-        except ValueError as exc:
-            self._error(400, f"invalid JSON body: {exc}", "invalid_request_error")
+        except (ValueError, RecursionError) as exc:
+            self._error(400, f"invalid JSON body: {str(exc)[:200]}", "invalid_request_error")
+            return
+        problem = check_body(body, path)
+        if problem is not None:
+            self._error(400, f"invalid request: {problem}", "invalid_request_error")
             return
         if body.get("stream"):
             self._error(400, "the mock server does not stream", "invalid_request_error")
