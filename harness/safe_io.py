@@ -96,10 +96,12 @@ def _human(n: int) -> str:
     return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n} bytes"
 
 
-def read_bytes(path: Path | str, max_bytes: int = MAX_TEXT_BYTES, root: Path | None = None
+def read_bytes(path: Path | str, max_bytes: int | None = None, root: Path | None = None
                ) -> bytes:
-    """The whole file, refused if it is a link, not a regular file, or larger than the cap."""
+    """The whole file, refused if it is a link, not a regular file, or larger than the cap
+    (default ``MAX_TEXT_BYTES``, looked up at call time so tests can lower it)."""
     path = Path(path)
+    max_bytes = MAX_TEXT_BYTES if max_bytes is None else max_bytes
     check_folders(path, root)
     fd = _open_regular(path, os.O_RDONLY)
     with os.fdopen(fd, "rb") as fh:
@@ -111,7 +113,7 @@ def read_bytes(path: Path | str, max_bytes: int = MAX_TEXT_BYTES, root: Path | N
     return data
 
 
-def read_text(path: Path | str, max_bytes: int = MAX_TEXT_BYTES, root: Path | None = None
+def read_text(path: Path | str, max_bytes: int | None = None, root: Path | None = None
               ) -> str:
     data = read_bytes(path, max_bytes, root)
     try:
@@ -149,10 +151,12 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def read_json(path: Path | str, max_bytes: int = MAX_JSON_BYTES, root: Path | None = None,
+def read_json(path: Path | str, max_bytes: int | None = None, root: Path | None = None,
               expect: type | None = dict) -> Any:
-    """A JSON document from a run directory; ``expect`` is the type its top level must have."""
-    value = loads_json(read_bytes(path, max_bytes, root), str(path))
+    """A JSON document from a run directory (cap ``MAX_JSON_BYTES``); ``expect`` is the type its
+    top level must have."""
+    cap = MAX_JSON_BYTES if max_bytes is None else max_bytes
+    value = loads_json(read_bytes(path, cap, root), str(path))
     if expect is not None and not isinstance(value, expect):
         raise RunFileError(f"{_show(path)}: expected a JSON {_kind(expect)}, found "
                            f"{_kind(type(value))}")
@@ -164,12 +168,13 @@ def _kind(t: type) -> str:
             bool: "boolean", type(None): "null"}.get(t, t.__name__)
 
 
-def read_jsonl(path: Path | str, max_bytes: int = MAX_JSONL_BYTES, root: Path | None = None
+def read_jsonl(path: Path | str, max_bytes: int | None = None, root: Path | None = None
                ) -> list[dict[str, Any]]:
     """The object rows of a JSONL file, read line by line under a size cap. A line that is not
     JSON (the torn last line of a killed run) or not an object is skipped; a line nested too
-    deep is an error (no run writes one)."""
+    deep is an error (no run writes one). Cap: ``MAX_JSONL_BYTES``."""
     path = Path(path)
+    max_bytes = MAX_JSONL_BYTES if max_bytes is None else max_bytes
     check_folders(path, root)
     rows: list[dict[str, Any]] = []
     with os.fdopen(_open_regular(path, os.O_RDONLY), "rb") as fh:
