@@ -391,3 +391,14 @@ def test_eval_arc_and_rerun_with_hostile_task_ids(tmp_path):
                                       "--run-id", "again", "--workers", "1", "--no-progress"])
     assert again.exit_code == 0, again.output + repr(again.exception)
     assert "\x1b" not in again.output and "tâche" in again.output
+
+
+def test_task_header_is_ascii_for_any_id():
+    """A non-ASCII id crashed `eval arc` in httpx (header values must be ASCII); CR/LF would
+    split the header."""
+    from harness.models.sdk import task_headers
+
+    for task_id in ("tâche", "a\r\nX-Evil: 1", ESC, "fn_a/L20"):
+        (value,) = task_headers(task_id).values()
+        assert value.isascii() and value.isprintable()
+    assert task_headers("fn_a/L20") == {"X-Harness-Task": "fn_a/L20"}
