@@ -5,7 +5,11 @@ A program that ran cleanly on every train input defines a task of its own: whate
 whose prompt shows the program's actual outputs. Test-correct programs are kept as they are;
 duplicates within a source task are dropped (test-correct ones by normalised code, the rest by
 their train outputs, which is what a learner would see); hard-coded (transductive) programs
-never teach anything. Everything here reads logs the host wrote; no program is executed.
+never teach anything. No program is executed.
+
+The logs may come from someone else's run directory: they are read with `harness.safe_io` (no
+link followed, no FIFO, size and depth caps) and checked by `harness.run_schema`; a malformed
+log is one error line. The output files are replaced atomically (never written through a link).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import run_schema
 from harness.errors import UserError
+from harness.safe_io import RunFileError, list_files, read_json, write_atomic
 from harness.scoring import validate_grid
 from harness.tasks.arc import ArcPair, ArcTask
 from harness.tasks.arc_prompt import DEFAULT_VERSION, build_messages
@@ -46,8 +52,8 @@ def strip_comments(code: str) -> str | None:
                   if t.type != tokenize.COMMENT]
         stripped = tokenize.untokenize(tokens)
         compile(stripped, "<program>", "exec")  # compile only: nothing runs
-    except (SyntaxError, tokenize.TokenError, ValueError):
-        return None
+    except (SyntaxError, tokenize.TokenError, ValueError, RecursionError, MemoryError):
+        return None  # a program nested too deep for the compiler teaches nothing either
     return "\n".join(line.rstrip() for line in stripped.splitlines()).strip() + "\n"
 
 
@@ -55,7 +61,7 @@ def normalise_code(code: str) -> str:
     """Code with comments, docstrings and layout removed: two spellings of one program match."""
     try:
         tree = ast.parse(code)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return code.strip()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
@@ -63,7 +69,10 @@ def normalise_code(code: str) -> str:
                 and isinstance(getattr(body[0], "value", None), ast.Constant)
                 and isinstance(body[0].value.value, str)):
             node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
-    return ast.unparse(tree)
+    try:
+        return ast.unparse(tree)
+    except RecursionError:  # an expression nested deeper than unparse recurses
+        return code.strip()
 
 
 def _grids(values: Iterable[Any]) -> list[list[list[int]]] | None:
@@ -76,22 +85,46 @@ def _grids(values: Iterable[Any]) -> list[list[list[int]]] | None:
     return out
 
 
-def _log_files(paths: Iterable[Path]) -> list[Path]:
-    files: list[Path] = []
+def _log_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """(task log, its run directory) for every run directory given."""
+    from harness.untrusted_text import printable
+
+    files: list[tuple[Path, Path]] = []
     for path in paths:
         path = Path(path)
-        if not (path / "manifest.json").exists() or not (path / "tasks").is_dir():
-            raise UserError(f"{path} is not an ARC run directory (no manifest.json and tasks/)")
-        manifest = json.loads((path / "manifest.json").read_text())
+        not_arc = UserError(f"{printable(path)} is not an ARC run directory (no manifest.json "
+                            "and tasks/)")
+        try:
+            manifest = read_json(path / "manifest.json", root=path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise not_arc from None
+        run_schema.check(manifest, run_schema.MANIFEST, str(path / "manifest.json"))
+        logs = list_files(path / "tasks", ".json", root=path)
+        if not (path / "tasks").is_dir():
+            raise not_arc
         if manifest.get("task_family") not in (None, "arc"):
-            raise UserError(f"{path} is a {manifest.get('task_family')} run, not an ARC run")
-        files += sorted((path / "tasks").glob("*.json"))
+            raise UserError(f"{printable(path)} is a {printable(manifest['task_family'])} run, "
+                            "not an ARC run")
+        files += [(log, path) for log in logs]
     return files
+
+
+def _read_log(path: Path, root: Path) -> dict[str, Any]:
+    """One task log, checked: the fields used below have their types, inputs are grids."""
+    from harness.untrusted_text import printable
+
+    log = read_json(path, root=root)
+    run_schema.check_task_log(log, str(path))
+    log.setdefault("task_id", path.stem)
+    for split in ("train", "test"):
+        if _grids(p.get("input") for p in log.get(split) or []) is None:
+            raise RunFileError(f"{printable(path)}: a {split} input is not a grid")
+    return log
 
 
 def _in_validation(task_id: str, fraction: float) -> bool:
     """Whole source tasks go to validation (by a hash of the id), so no task leaks across."""
-    digest = int(hashlib.sha256(task_id.encode()).hexdigest()[:8], 16)
+    digest = int(hashlib.sha256(task_id.encode("utf-8", "surrogatepass")).hexdigest()[:8], 16)
     return digest / 0xFFFFFFFF < fraction
 
 
@@ -102,13 +135,13 @@ def export_records(run_dirs: Iterable[Path], *, strip: bool = False, reasoning: 
     seen_code: set[str] = set()
     seen_outputs: set[str] = set()
     records: list[dict] = []
-    for log_path in _log_files(run_dirs):
-        log = json.loads(log_path.read_text())
+    for log_path, run_dir in _log_files(run_dirs):
+        log = _read_log(log_path, run_dir)
         counts.logs += 1
-        train_inputs = [p["input"] for p in log["train"]]
-        test_inputs = [p["input"] for p in log["test"]]
+        train_inputs = [p["input"] for p in log.get("train") or []]
+        test_inputs = [p["input"] for p in log.get("test") or []]
         source = log["task_id"]
-        for attempt in log.get("attempts", []):
+        for attempt in log.get("attempts") or []:
             counts.attempts += 1
             code = attempt.get("code")
             if not code:
@@ -179,9 +212,8 @@ def write_export(records: list[dict], out: Path) -> dict[str, Path]:
     for split in ("train", "validation"):
         rows = [r for r in records if r["split"] == split]
         jsonl = out / f"{split}.jsonl"
-        with jsonl.open("w") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, separators=(",", ":")) + "\n")
+        write_atomic(jsonl, "".join(json.dumps(row, separators=(",", ":")) + "\n"
+                                    for row in rows), root=out)  # fmt: skip
         flat = [{**r, "messages": json.dumps(r["messages"]),
                  "train_inputs": json.dumps(r["train_inputs"]),
                  "train_outputs": json.dumps(r["train_outputs"]),
@@ -192,6 +224,8 @@ def write_export(records: list[dict], out: Path) -> dict[str, Path]:
             "train_inputs", "train_outputs", "test_inputs", "test_outputs")]
             + [("source_attempt", pa.int64()), ("test_correct", pa.bool_())])
         table = pa.Table.from_pylist(flat, schema=schema)
-        pq.write_table(table, out / f"{split}.parquet")
+        buf = pa.BufferOutputStream()
+        pq.write_table(table, buf)
+        write_atomic(out / f"{split}.parquet", buf.getvalue().to_pybytes(), root=out)
         written[split] = jsonl
     return written

@@ -10,7 +10,6 @@ programs written for ARC-AGI-1 get on ARC-AGI-2", with the official pass@2 score
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -194,7 +193,7 @@ def _arc_rerun_locked(store: RunStore, source: RunData, run_id: str, dataset: st
     summary = {"schema": "harness.arc.rerun_summary/1", "run_id": run_id, "dataset": dataset,
                "rerun_of": manifest["rerun_of"], "programs": len(programs), "tasks": tasks,
                "score": sum(t.get("score") or 0.0 for t in tasks.values()) / max(1, len(tasks))}
-    (store.dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    store.write_json(store.dir / "summary.json", summary)  # atomic, never through a link
     manifest.update(status="complete", exec_s=round(exec_s, 3), program_runs=len(jobs),
                     programs_per_s=round(len(jobs) / exec_s, 2) if exec_s else None)
     store.write_manifest(manifest)

@@ -4,11 +4,15 @@ Run directory `<out_dir>/<run_id>/` (the RunStore layout plus ARC files):
 - `manifest.json`, `runner.log`, `results_attempts.jsonl` (attempt rows only), `.csv`,
   `trials/<task>_trial<k>.jsonl` (RunStore; trial k is run k);
 - `tasks/<task_id>.json`: the per-task log, written as soon as that task's attempts finish
-  (with `--repeat-runs N > 1`: `tasks/<task_id>_run<k>.json`);
+  (with `--repeat-runs N > 1`: `tasks/<task_id>_run<k>.json`); `<task_id>` is made a safe,
+  collision-free file name (`safe_file_name`: ids from data files may hold any character);
 - `summary.json`: run metrics and, per task id, score / oracle / train_perfect / both votes'
   guesses (`runs[k-1]` for every run; `tasks` and `metrics` repeat run 1 for convenience);
 - `aggregate.json` (only with `--repeat-runs N > 1`): per metric n, mean, sample std, a 95%
   interval from the standard error, and the per-run values.
+
+Task ids and model names are printed through `console_text` (a data file's id may hold
+terminal escapes or rich markup).
 
 Repeated runs are the runner's trials: each run asks the model afresh for every attempt (the
 mock's reply counter moves on), shares nothing else, and is scored on its own.
@@ -37,10 +41,12 @@ from harness.runner import (
     environment_summary,
     package_versions,
 )
+from harness.safe_io import make_folder
 from harness.sandbox.limits import VERDICTS
 from harness.store import RunStore
 from harness.tasks.arc import ArcTask
 from harness.tasks.arc_eval import ArcEvalTask, attempt_outcome, task_log, task_result
+from harness.untrusted_text import console_text, safe_file_name
 from harness.voting import aggregate_runs, run_score
 
 TASKS_DIR = "tasks"
@@ -86,8 +92,10 @@ class ArcRunResult:
 
 
 def task_log_name(task_id: str, run: int, repeat_runs: int) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in task_id)
-    return f"{safe}.json" if repeat_runs <= 1 else f"{safe}_run{run}.json"
+    """``tasks/`` file of one task: distinct for distinct ids (``a<b`` vs ``a>b``), plain ASCII
+    (a non-ASCII id gets a hash suffix, never an error)."""
+    safe = safe_file_name(task_id)
+    return f"{safe}.json" if repeat_runs <= 1 else f"{safe}_run{int(run)}.json"
 
 
 def make_tasks(arc_tasks: Sequence[ArcTask], opts: ArcOptions) -> list[ArcEvalTask]:
@@ -201,7 +209,7 @@ def _run_arc_locked(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[Arc
     from harness.sandbox.backend import make_backend
 
     started = time.time()
-    (store.dir / TASKS_DIR).mkdir(exist_ok=True)
+    make_folder(store.dir / TASKS_DIR, root=store.dir)
     argv = redact_argv(argv or [])
     store.log("invocation", argv=argv, config=config.to_dict(), arc=dataclasses.asdict(opts))
     tasks = make_tasks(arc_tasks, opts)
@@ -225,7 +233,7 @@ def _run_arc_locked(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[Arc
         store.log("task_done", task_id=task.task_id, run=trial, score=res["score"],
                   oracle=res["oracle"], train_perfect=res["train_perfect"])  # fmt: skip
         if show_tasks:
-            console.print(f"  {task.task_id}: score {_fmt(res['score'])}, "
+            console.print(f"  {console_text(task.task_id)}: score {_fmt(res['score'])}, "
                           f"oracle {res['oracle']}, train-perfect {res['train_perfect']}, "
                           f"candidates {res['candidates']}/{res['attempts']}",
                           highlight=False)  # fmt: skip
@@ -287,7 +295,7 @@ def _run_arc_locked(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[Arc
     from harness.report.html import write_report_quietly
 
     write_report_quietly(store.dir, console)
-    console.print(f"run directory: {store.dir}")
+    console.print(f"run directory: {console_text(store.dir)}", highlight=False)
     return ArcRunResult(store.dir, result, runs, agg, summary)
 
 
@@ -304,8 +312,8 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 def print_summary(console: Console, summary: dict[str, Any]) -> None:
     wide = Console(width=max(console.width, 150), file=console.file)
-    title = (f"eval arc: {summary['model']} on {summary['dataset']} {summary['subset']} "
-             f"({summary['run_id']})")  # fmt: skip
+    title = console_text(f"eval arc: {summary['model']} on {summary['dataset']} "
+                         f"{summary['subset']} ({summary['run_id']})")  # fmt: skip
     if summary["n_runs"] == 1:
         table = Table(title=title)
         for col in ("task", "score", "train-maj", "oracle", "train perfect", "candidates",
@@ -314,7 +322,7 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
                              no_wrap=col != "outcomes")
         for tid, t in summary["tasks"].items():
             outcomes = " ".join(f"{k}={v}" for k, v in sorted(t["outcomes"].items()))
-            table.add_row(tid, _fmt(t["score"]), _fmt(t["train_majority_score"]),
+            table.add_row(console_text(tid), _fmt(t["score"]), _fmt(t["train_majority_score"]),
                           _fmt(t["oracle"]), _fmt(t["train_perfect"]),
                           f"{t['candidates']}/{t['attempts']}", str(t["transductive"]), outcomes,
                           _fmt(t["estimated_cost"], 4))  # fmt: skip

@@ -10,13 +10,18 @@ from harness.errors import UserError
 
 
 class HarnessGroup(click.Group):
-    """Turns user mistakes into one line on stderr and exit code 2, never a traceback."""
+    """Turns user mistakes into one line on stderr and exit code 2, never a traceback.
+
+    The message often quotes a run directory or data file (a task id, a file name), so control
+    characters in it are escaped: it stays one line and never drives the terminal."""
 
     def invoke(self, ctx: click.Context):  # noqa: ANN201
         try:
             return super().invoke(ctx)
         except UserError as exc:
-            click.echo(f"error: {exc}", err=True)
+            from harness.untrusted_text import printable
+
+            click.echo(f"error: {printable(exc)}", err=True)
             sys.exit(2)
 
 

@@ -19,6 +19,7 @@ from rich.text import Text
 from harness.errors import UserError
 from harness.scoring import Grid
 from harness.tasks.arc import DATASETS, find_task, list_subsets, resolve_subset
+from harness.untrusted_text import console_text, printable
 
 ARC_COLOURS: dict[int, tuple[str, str]] = {
     # value: (name, background colour); names as in the prompt, hex as in the ARC web viewer
@@ -48,7 +49,7 @@ def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except UserError as exc:
-            raise ArcUserError(str(exc)) from exc
+            raise ArcUserError(printable(exc)) from exc
 
     return wrapper
 
@@ -99,7 +100,7 @@ def subsets_cmd(dataset: str, data_dir: Path | None) -> None:
     table.add_column("subset")
     table.add_column("tasks", justify="right")
     for name, size in list_subsets(dataset, data_dir):
-        table.add_row(name, str(size))
+        table.add_row(console_text(name), str(size))
     console = Console()
     console.print(table)
     console.print(
@@ -116,7 +117,7 @@ def subsets_cmd(dataset: str, data_dir: Path | None) -> None:
 def show_cmd(task_id: str, dataset: str, data_dir: Path | None) -> None:
     """Print a task's train and test pairs as coloured grids."""
     task = find_task(dataset, task_id, data_dir)
-    table = Table(title=f"{dataset} {task.task_id}", show_lines=True)
+    table = Table(title=console_text(f"{dataset} {task.task_id}"), show_lines=True)
     table.add_column("pair")
     table.add_column("input")
     table.add_column("output")
@@ -143,7 +144,7 @@ def show_cmd(task_id: str, dataset: str, data_dir: Path | None) -> None:
 def resolve_cmd(subset: str, dataset: str, data_dir: Path | None) -> None:
     """Print the task ids of a subset (name or file), one per line."""
     for task in resolve_subset(dataset, subset, data_dir):
-        click.echo(task.task_id)
+        click.echo(printable(task.task_id))
 
 
 @arc.command("export-training")
@@ -170,4 +171,4 @@ def export_training_cmd(run_dirs: tuple[Path, ...], out_dir: Path, strip_comment
         click.echo(f"  dropped {n:5d}  {reason}")
     for split, path in written.items():
         n = sum(1 for r in records if r["split"] == split)
-        click.echo(f"{split}: {n} records -> {path} (+ .parquet)")
+        click.echo(f"{split}: {n} records -> {printable(path)} (+ .parquet)")

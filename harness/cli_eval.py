@@ -47,6 +47,7 @@ from harness.runner import (
 from harness.sandbox.limits import VERDICTS
 from harness.store import RunStore
 from harness.tasks.erm import ERROR_KINDS, ErmTask, attempt_outcome, grid_points, load_task
+from harness.untrusted_text import console_text, printable
 
 CSV_COLUMNS: tuple[str, ...] = (
     "run_id", "row_type", "is_summary", "fn", "length", "trial", "attempt", "model", "api_mode",
@@ -338,12 +339,12 @@ def _run_erm_locked(config: RunConfig, points: list[tuple[str, int]], store: Run
     from harness.report.html import write_report_quietly
 
     write_report_quietly(store.dir, console)
-    console.print(f"run directory: {store.dir}")
+    console.print(f"run directory: {console_text(store.dir)}", highlight=False)
     return result
 
 
 def print_summary(console: Console, result: RunResult, config: RunConfig) -> None:
-    table = Table(title=f"eval erm: {config.model} ({config.run_id})")
+    table = Table(title=console_text(f"eval erm: {config.model} ({config.run_id})"))
     for col in ("fn", "L", "trials", "attempts", "best val", "best test", "early stop",
                 "transductive", "cost $"):
         table.add_column(col, justify="left" if col == "fn" else "right", no_wrap=True)
@@ -437,8 +438,9 @@ def arc(ctx: click.Context, transduction_filter: bool, dry_run: bool, no_progres
         endpoint = "/responses" if config.api_mode == "responses" else "/chat/completions"
         for task in make_tasks(tasks, opts):
             body = session.client.request_body(session.request(task))
-            click.echo(f"# {task.task_id}  POST {endpoint}  (x{config.attempts} attempts; "
-                       f"header X-Harness-Task: {task.task_id})")
-            click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+            click.echo(printable(f"# {task.task_id}  POST {endpoint}  (x{config.attempts} "
+                                 f"attempts; header X-Harness-Task: {task.task_id})"))
+            click.echo(printable(json.dumps(body, indent=2, ensure_ascii=False),
+                                 keep_newlines=True))
         return
     run_arc(config, opts, tasks, argv=sys.argv)

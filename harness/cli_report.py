@@ -1,6 +1,8 @@
 """`harness rerun | usage | analyze | report`: working with finished run directories.
 
-Flags are parsed here; the work is in `harness.rerun` and `harness.report.*`.
+Flags are parsed here; the work is in `harness.rerun` and `harness.report.*`. Strings read from
+a run directory (task ids, function and model names, run ids, reasons) are printed through
+`console_text`: escapes and rich markup in them are shown, never obeyed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rich.table import Table
 
 from harness.cli_options import MultiValueOption
 from harness.config import BACKENDS, MAX_TEST_SIZE, POLICIES, RUNTIMES
+from harness.untrusted_text import console_text as _t
 
 _RUN_DIR = click.Path(file_okay=False, path_type=Path)
 
@@ -82,14 +85,14 @@ def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tup
         return
     if arc_dataset or subset or data_dir or limit:
         raise UserError("--dataset/--subset/--data-dir/--limit apply to ARC runs; "
-                        f"{run_dir} is a {source.family} run")
+                        f"{run_dir} is a {source.family} run")  # printed escaped by the CLI
     result = do_rerun(run_dir, test_size=test_size, seed=seed, functions=functions,
                       lengths=lengths, out_dir=out_dir, run_id=run_id,
                       all_attempts=all_attempts, backend=backend, runtime=runtime,
                       workers=workers, policy=policy, tabular_dir=tabular_dir,
                       dataset_dir=dataset_dir, argv=sys.argv, console=console,
                       progress=not no_progress and sys.stderr.isatty())  # fmt: skip
-    table = Table(title=f"rerun of {run_dir.name}")
+    table = Table(title=f"rerun of {_t(run_dir.name)}")
     for col in ("fn", "L", "trials", "programs", "val", "test", "source val", "source test"):
         table.add_column(col, justify="left" if col == "fn" else "right", no_wrap=True)
 
@@ -98,7 +101,7 @@ def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tup
         return "-" if m is None else f"{m:.3f}±{s:.3f}"
 
     for row in result.summary:
-        table.add_row(str(row["fn"]), str(row["length"]), str(row["n_trials"]),
+        table.add_row(_t(row["fn"]), _t(row["length"]), str(row["n_trials"]),
                       str(row["n_attempts"]), ms(row, "val_acc"), ms(row, "test_acc"),
                       ms(row, "source_val_acc"), ms(row, "source_test_acc"))
     console.print(table)
@@ -106,7 +109,7 @@ def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tup
         console.print(f"{len(result.skipped)} selected row(s) hold no program and were skipped")
     console.print(f"{result.programs} programs in {result.exec_s:.2f} s: "
                   f"{result.programs_per_s:.1f} programs/s", highlight=False)
-    console.print(f"run directory: {result.run_dir}", highlight=False)
+    console.print(f"run directory: {_t(result.run_dir)}", highlight=False)
 
 
 def _rerun_arc(source: Any, console: Console, *, out_dir: str | None, run_id: str | None,
@@ -122,18 +125,18 @@ def _rerun_arc(source: Any, console: Console, *, out_dir: str | None, run_id: st
                        run_id=run_id, policy=policy,
                        backend=backend, runtime=runtime, workers=workers, argv=sys.argv,
                        progress=progress and sys.stderr.isatty(), console=console)
-    table = Table(title=f"rerun of {source.dir.name}: {result.programs} programs")
+    table = Table(title=f"rerun of {_t(source.dir.name)}: {result.programs} programs")
     for col in ("task", "score", "oracle", "train perfect", "programs solving"):
         table.add_column(col, justify="left" if col == "task" else "right")
     for task_id, t in result.tasks.items():
-        table.add_row(task_id, "-" if t.get("score") is None else f"{t['score']:.3f}",
+        table.add_row(_t(task_id), "-" if t.get("score") is None else f"{t['score']:.3f}",
                       str(t.get("oracle")), str(t.get("train_perfect")),
                       str(t.get("attempts_test_correct")))
     console.print(table)
     console.print(f"official score {result.score:.3f} over {len(result.tasks)} tasks; "
                   f"{result.runs} program runs in {result.exec_s:.2f} s: "
                   f"{result.programs_per_s:.1f} programs/s", highlight=False)
-    console.print(f"run directory: {result.run_dir}", highlight=False)
+    console.print(f"run directory: {_t(result.run_dir)}", highlight=False)
 
 
 @click.command("usage")
@@ -168,14 +171,14 @@ def analyze(run_dirs: tuple[Path, ...], out_dir: Path | None, no_plots: bool) ->
 
     console = Console(width=max(Console().width, 110))
     for result in do_analyze(run_dirs, out_dir, plots=not no_plots):
-        label = ", ".join(result.run_ids)
+        label = ", ".join(_t(run_id) for run_id in result.run_ids)
         gate = result.gate
         verdict = "[green]PASSED" if gate.get("passed") else "[red]NOT PASSED"
         console.print(f"{label}: research gate {verdict}[/] "
                       f"(compile rate {gate.get('compile_rate')}, "
                       f"no leakage: {gate.get('no_leakage')})")
         for reason in gate.get("reasons", []):
-            console.print(f"  - {reason}", highlight=False)
+            console.print(f"  - {_t(reason)}", highlight=False)
         rows = result.tables.get("summary_by_fn_length", [])
         if rows:
             table = Table()
@@ -184,11 +187,11 @@ def analyze(run_dirs: tuple[Path, ...], out_dir: Path | None, no_plots: bool) ->
             for r in rows:
                 ci = ("-" if r["test_ci_low"] is None
                       else f"[{r['test_ci_low']:.3f}, {r['test_ci_high']:.3f}]")  # fmt: skip
-                table.add_row(r["fn"], str(r["length"]), str(r["n_trials"]),
+                table.add_row(_t(r["fn"]), _t(r["length"]), str(r["n_trials"]),
                               _num(r["test_mean"]), _num(r["test_std"]), _num(r["test_sem"]),
                               ci, _num(r["seed_spread_test"]))
             console.print(table)
-        console.print(f"  written to {result.out_dir}", highlight=False)
+        console.print(f"  written to {_t(result.out_dir)}", highlight=False)
 
 
 def _num(v: float | None) -> str:
@@ -200,8 +203,9 @@ def _num(v: float | None) -> str:
 def report(run_dir: Path) -> None:
     """Write RUN_DIR/report.html: configuration, tables, plots, programs (one file)."""
     from harness.report.html import write_report
+    from harness.untrusted_text import printable
 
-    click.echo(str(write_report(run_dir)))
+    click.echo(printable(write_report(run_dir)))
 
 
 COMMANDS = [rerun, usage, analyze, report]

@@ -10,6 +10,7 @@ every problem is one ``RunFileError`` line (a ``UserError``: exit 2, no tracebac
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
@@ -24,6 +25,9 @@ MAX_JSON_BYTES = 64 << 20  # manifest.json, summary.json, task logs, gate.json
 MAX_JSONL_BYTES = 2 << 30  # results_attempts.jsonl, trials/*.jsonl, runner.log
 MAX_TEXT_BYTES = 64 << 20  # prompts, split lists, CSVs read back
 MAX_JSON_DEPTH = 64
+#: A lone surrogate (JSON can carry one: "\ud800") cannot be UTF-8; written as a ``\ud800``
+#: escape instead of failing the write (inside a JSON string that escape decodes back to it).
+_ENCODE_ERRORS = "backslashreplace"
 
 
 class RunFileError(UserError):
@@ -35,64 +39,88 @@ def _flags(base: int) -> int:
 
 
 def check_folders(path: Path, root: Path | None) -> None:
-    """Every folder from ``root`` (exclusive) down to ``path``'s parent is a real folder, not a
-    symlink. Without ``root`` only the parent is checked."""
+    """Every folder strictly below ``root`` down to ``path``'s parent is a real folder, not a
+    symlink, and ``path`` lies under ``root``. ``root`` itself (the run directory the user named)
+    is taken as given. Without ``root`` only the parent is checked."""
     parent = path.parent
-    stop = root.parent if root is not None else parent.parent
-    chain = []
-    while parent != stop and parent != parent.parent:
-        chain.append(parent)
-        if root is None:
-            break
-        parent = parent.parent
+    if root is None:
+        chain = [parent]
+    else:
+        chain = []
+        while parent != root:
+            if parent == parent.parent:
+                raise RunFileError(f"{_show(path)}: not inside {_show(root)}")
+            chain.append(parent)
+            parent = parent.parent
     for folder in chain:
         try:
             st = os.lstat(folder)
         except FileNotFoundError:
-            continue  # created later by the writer (mkdir refuses existing symlinks)
+            continue  # created later by the writer (make_folder refuses existing symlinks)
         if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-            raise RunFileError(f"{folder}: not a plain folder (a symlink or a file); refusing "
-                               "to go through it")
+            raise RunFileError(f"{_show(folder)}: not a plain folder (a symlink or a file); "
+                               "refusing to go through it")
+
+
+def _show(path: object) -> str:
+    """A path for an error line: control characters escaped (names come from the run dir)."""
+    from harness.untrusted_text import printable
+
+    return printable(path)
 
 
 def _open_regular(path: Path, flags: int, mode: int = 0o644) -> int:
     try:
         fd = os.open(path, _flags(flags | os.O_NONBLOCK), mode)
     except OSError as exc:
-        if exc.errno == 40 or os.path.islink(path):  # ELOOP: the final component is a symlink
-            raise RunFileError(f"{path}: is a symlink; run directories are never followed "
-                               "through links") from None
+        if exc.errno == errno.ELOOP or os.path.islink(path):  # the final component is a link
+            raise RunFileError(f"{_show(path)}: is a symlink; run directories are never "
+                               "followed through links") from None
+        if exc.errno in (errno.ENXIO, errno.ENODEV, errno.EISDIR):  # FIFO without reader, ...
+            raise RunFileError(f"{_show(path)}: not a regular file (a FIFO, device or "
+                               "folder)") from None
         raise
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise RunFileError(f"{path}: not a regular file (a FIFO, device or folder)")
+        raise RunFileError(f"{_show(path)}: not a regular file (a FIFO, device or folder)")
     os.set_blocking(fd, True)
     return fd
 
 
-def read_bytes(path: Path | str, max_bytes: int = MAX_TEXT_BYTES, root: Path | None = None
+def _too_big(path: Path, max_bytes: int) -> RunFileError:
+    return RunFileError(f"{_show(path)}: larger than {_human(max_bytes)}; refusing to read it")
+
+
+def _human(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n} bytes"
+
+
+def read_bytes(path: Path | str, max_bytes: int | None = None, root: Path | None = None
                ) -> bytes:
-    """The whole file, refused if it is a link, not a regular file, or larger than the cap."""
+    """The whole file, refused if it is a link, not a regular file, or larger than the cap
+    (default ``MAX_TEXT_BYTES``, looked up at call time so tests can lower it)."""
     path = Path(path)
+    max_bytes = MAX_TEXT_BYTES if max_bytes is None else max_bytes
     check_folders(path, root)
     fd = _open_regular(path, os.O_RDONLY)
     with os.fdopen(fd, "rb") as fh:
         if os.fstat(fh.fileno()).st_size > max_bytes:
-            raise RunFileError(f"{path}: larger than {max_bytes >> 20} MiB; refusing to read it")
+            raise _too_big(path, max_bytes)
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise RunFileError(f"{path}: larger than {max_bytes >> 20} MiB; refusing to read it")
+        raise _too_big(path, max_bytes)
     return data
 
 
-def read_text(path: Path | str, max_bytes: int = MAX_TEXT_BYTES, root: Path | None = None
+def read_text(path: Path | str, max_bytes: int | None = None, root: Path | None = None
               ) -> str:
     data = read_bytes(path, max_bytes, root)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RunFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise RunFileError(f"{_show(path)}: not UTF-8 text ({exc.reason} at byte "
+                           f"{exc.start})") from None
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -113,9 +141,9 @@ def loads_json(text: str | bytes, where: str, max_depth: int = MAX_JSON_DEPTH) -
     try:
         value = json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
-        raise RunFileError(f"{where}: not valid JSON ({str(exc)[:120]})") from None
+        raise RunFileError(f"{_show(where)}: not valid JSON ({str(exc)[:120]})") from None
     if _depth(value, max_depth) > max_depth:
-        raise RunFileError(f"{where}: JSON nested deeper than {max_depth} levels")
+        raise RunFileError(f"{_show(where)}: JSON nested deeper than {max_depth} levels")
     return value
 
 
@@ -123,14 +151,52 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def read_json(path: Path | str, max_bytes: int = MAX_JSON_BYTES, root: Path | None = None,
+def read_json(path: Path | str, max_bytes: int | None = None, root: Path | None = None,
               expect: type | None = dict) -> Any:
-    """A JSON document from a run directory; ``expect`` is the type its top level must have."""
-    value = loads_json(read_bytes(path, max_bytes, root), str(path))
+    """A JSON document from a run directory (cap ``MAX_JSON_BYTES``); ``expect`` is the type its
+    top level must have."""
+    cap = MAX_JSON_BYTES if max_bytes is None else max_bytes
+    value = loads_json(read_bytes(path, cap, root), str(path))
     if expect is not None and not isinstance(value, expect):
-        raise RunFileError(f"{path}: expected a JSON {expect.__name__}, found "
-                           f"{type(value).__name__}")
+        raise RunFileError(f"{_show(path)}: expected a JSON {_kind(expect)}, found "
+                           f"{_kind(type(value))}")
     return value
+
+
+def _kind(t: type) -> str:
+    return {dict: "object", list: "array", str: "string", int: "number", float: "number",
+            bool: "boolean", type(None): "null"}.get(t, t.__name__)
+
+
+def read_jsonl(path: Path | str, max_bytes: int | None = None, root: Path | None = None
+               ) -> list[dict[str, Any]]:
+    """The object rows of a JSONL file, read line by line under a size cap. A line that is not
+    JSON (the torn last line of a killed run) or not an object is skipped; a line nested too
+    deep is an error (no run writes one). Cap: ``MAX_JSONL_BYTES``."""
+    path = Path(path)
+    max_bytes = MAX_JSONL_BYTES if max_bytes is None else max_bytes
+    check_folders(path, root)
+    rows: list[dict[str, Any]] = []
+    with os.fdopen(_open_regular(path, os.O_RDONLY), "rb") as fh:
+        if os.fstat(fh.fileno()).st_size > max_bytes:
+            raise _too_big(path, max_bytes)
+        seen = 0
+        for number, line in enumerate(fh, start=1):
+            seen += len(line)
+            if seen > max_bytes:
+                raise _too_big(path, max_bytes)
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line, parse_constant=_no_constant)
+            except (ValueError, RecursionError):
+                continue
+            if _depth(row, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+                raise RunFileError(f"{_show(path)}:{number}: JSON nested deeper than "
+                                   f"{MAX_JSON_DEPTH} levels")
+            if isinstance(row, dict):
+                rows.append(row)
+    return rows
 
 
 def open_append(path: Path | str, root: Path | None = None) -> IO[str]:
@@ -138,7 +204,7 @@ def open_append(path: Path | str, root: Path | None = None) -> IO[str]:
     path = Path(path)
     check_folders(path, root)
     fd = _open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-    return os.fdopen(fd, "a", encoding="utf-8", newline="")
+    return os.fdopen(fd, "a", encoding="utf-8", errors=_ENCODE_ERRORS, newline="")
 
 
 def open_update(path: Path | str, root: Path | None = None) -> IO[bytes]:
@@ -154,7 +220,7 @@ def write_atomic(path: Path | str, data: str | bytes, root: Path | None = None) 
     (rename replaces a link itself, never its target)."""
     path = Path(path)
     check_folders(path, root)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    raw = data.encode("utf-8", _ENCODE_ERRORS) if isinstance(data, str) else data
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, _flags(os.O_WRONLY | os.O_CREAT | os.O_EXCL), 0o644)
     try:
@@ -177,9 +243,23 @@ def make_folder(path: Path | str, root: Path | None = None) -> Path:
     check_folders(path / "x", root)
     try:
         path.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise RunFileError(f"{path}: exists and is not a folder") from None
+    except (FileExistsError, NotADirectoryError):
+        raise RunFileError(f"{_show(path)}: exists and is not a folder") from None
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-        raise RunFileError(f"{path}: not a plain folder (a symlink or a file)")
+        raise RunFileError(f"{_show(path)}: not a plain folder (a symlink or a file)")
     return path
+
+
+def list_files(folder: Path | str, suffix: str, root: Path | None = None) -> list[Path]:
+    """Names ending in ``suffix`` in ``folder`` (sorted), or [] when it does not exist; the
+    folder must be a plain folder under ``root`` (its entries are opened with the readers above,
+    which refuse links and FIFOs one by one)."""
+    folder = Path(folder)
+    check_folders(folder / "x", root)
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(suffix))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [folder / name for name in names]

@@ -6,17 +6,23 @@ Layout of `<out_dir>/<run_id>/`:
   and summary rows (`is_summary: true`, `row_type` "best" / "summary").
 - `results_attempts.csv`: every row flattened to the columns given by the task family.
 - `manifest.json`: written atomically at start and again at the end.
-- `trials/<task>_trial<k>.jsonl`: the attempts of one trial (task id with "/" replaced by "_",
-  e.g. `fn_a_L20_trial1.jsonl`).
+- `trials/<task>_trial<k>.jsonl`: the attempts of one trial; `<task>` is the task id made a safe
+  file name (`harness.untrusted_text.safe_file_name`: an id that had to be changed, such as
+  `fn_a/L20`, gets a short hash so two ids never share a file: `fn_a_L20~1c2e..._trial1.jsonl`).
 - `runner.log`: JSON lines, one event each (dataset, attempt, early_stop, trial_done, ...).
 
 Resume: `attempt_rows()` reads what is there (a torn last line is skipped), `compact()` drops
 old best/summary rows so the final ones are recomputed over every attempt.
+
+Every file is opened through `harness.safe_io` with the run directory as root: a run directory
+may come from someone else, so a planted symlink (`runner.log`, `trials/`, a `.tmp` name) is
+never written or read through, and reads are size-capped.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import threading
@@ -24,6 +30,16 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from harness.safe_io import (
+    make_folder,
+    open_append,
+    open_update,
+    read_json,
+    read_jsonl,
+    write_atomic,
+)
+from harness.untrusted_text import csv_cell, safe_file_name
 
 JSONL_NAME = "results_attempts.jsonl"
 CSV_NAME = "results_attempts.csv"
@@ -37,8 +53,19 @@ def _dumps(obj: Any) -> str:
 
 
 def trial_log_name(task_id: str, trial: int) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in task_id)
-    return f"{safe}_trial{trial}.jsonl"
+    """``trials/`` file of one trial: safe and distinct for every task id (``a<b`` and ``a>b``
+    must not share a log)."""
+    return f"{safe_file_name(task_id)}_trial{int(trial)}.jsonl"
+
+
+def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """Rows as CSV text, every cell neutralised for spreadsheets (``csv_cell``)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
+    return buf.getvalue()
 
 
 def flatten(row: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
@@ -63,7 +90,7 @@ class RunStore:
     def __init__(self, run_dir: str | Path) -> None:
         self.dir = Path(run_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        (self.dir / TRIALS_DIR).mkdir(exist_ok=True)
+        make_folder(self.dir / TRIALS_DIR, root=self.dir)
         self.jsonl_path = self.dir / JSONL_NAME
         self.csv_path = self.dir / CSV_NAME
         self.manifest_path = self.dir / MANIFEST_NAME
@@ -82,12 +109,11 @@ class RunStore:
         return cls(run_dir)
 
     # ------------------------------------------------------------------ writing
-    @staticmethod
-    def _append_durable(path: Path, lines: Iterable[str]) -> None:
+    def _append_durable(self, path: Path, lines: Iterable[str]) -> None:
         data = "".join(line + "\n" for line in lines)
         if not data:
             return
-        with open(path, "a", encoding="utf-8") as fh:
+        with open_append(path, root=self.dir) as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -115,7 +141,7 @@ class RunStore:
     def _repair_tail(self) -> None:
         """A run killed mid-write may leave a torn last line: end it so new rows stay whole."""
         try:
-            with open(self.jsonl_path, "rb+") as fh:
+            with open_update(self.jsonl_path, root=self.dir) as fh:
                 fh.seek(0, os.SEEK_END)
                 if fh.tell() == 0:
                     return
@@ -128,37 +154,32 @@ class RunStore:
     def log(self, event: str, **fields: Any) -> None:
         record = {"ts": round(time.time(), 3), "event": event, **fields}
         with self._log_lock:
-            with open(self.log_path, "a", encoding="utf-8") as fh:
+            with open_append(self.log_path, root=self.dir) as fh:
                 fh.write(_dumps(record) + "\n")
 
     def write_json(self, path: Path, data: Any) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n",
-                       encoding="utf-8")  # fmt: skip
-        os.replace(tmp, path)
+        """A JSON file of this run directory, replaced atomically (never through a link)."""
+        write_atomic(path, json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n",
+                     root=self.dir)  # fmt: skip
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         self.write_json(self.manifest_path, dict(manifest))
 
     def read_manifest(self) -> dict[str, Any] | None:
+        """The manifest, None if there is none; a malformed one is a ``RunFileError``."""
         try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
+            return read_json(self.manifest_path, root=self.dir)
+        except FileNotFoundError:
             return None
 
     def write_csv(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
-        tmp = self.csv_path.with_name(self.csv_path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow(flatten(row, columns))
-        os.replace(tmp, self.csv_path)
+        write_atomic(self.csv_path, csv_text((flatten(r, columns) for r in rows), columns),
+                     root=self.dir)  # fmt: skip
 
     # ------------------------------------------------------------------ reading / resume
     def read_rows(self) -> list[dict[str, Any]]:
         """Every whole row in the JSONL (torn or corrupt lines are skipped)."""
-        return read_jsonl_rows(self.jsonl_path)
+        return read_jsonl_rows(self.jsonl_path, root=self.dir)
 
     def attempt_rows(self) -> list[dict[str, Any]]:
         """Attempt rows only, one per (task, trial, attempt) (the last written wins)."""
@@ -168,33 +189,18 @@ class RunStore:
         """Rewrite the JSONL with its attempt rows only (atomically); return them."""
         with self._rows_lock:
             rows = self.attempt_rows()
-            tmp = self.jsonl_path.with_name(self.jsonl_path.name + ".tmp")
-            with open(tmp, "w", encoding="utf-8") as fh:
-                for row in rows:
-                    fh.write(_dumps(row) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.jsonl_path)
+            write_atomic(self.jsonl_path, "".join(_dumps(row) + "\n" for row in rows),
+                         root=self.dir)  # fmt: skip
         return rows
 
 
-def read_jsonl_rows(path: Path) -> list[dict[str, Any]]:
-    """The object rows of a JSONL file; a torn last line of a killed run is skipped."""
-    rows: list[dict[str, Any]] = []
+def read_jsonl_rows(path: Path, root: Path | None = None) -> list[dict[str, Any]]:
+    """The object rows of a JSONL file (size-capped, never through a link); a torn last line of
+    a killed run is skipped; a missing file has no rows."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return read_jsonl(path, root=root if root is not None else path.parent)
     except FileNotFoundError:
-        return rows
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
+        return []
 
 
 def latest_attempts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -15,9 +15,12 @@ from harness.errors import UserError
 
 #: Leading characters a spreadsheet reads as a formula (OWASP, "CSV Injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-#: C0 controls, DEL and C1 controls: what a terminal may take as a command.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: C0 controls, DEL and C1 controls: what a terminal may take as a command; also bidi
+#: overrides and line separators (text that displays other than it reads) and lone surrogates
+#: (which no terminal or file encoding accepts).
+_OTHER = "\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_OTHER}]")
+_CONTROL_ALL = re.compile(f"[\x00-\x1f\x7f-\x9f{_OTHER}]")
 #: Run ids name a folder under --out-dir: one path component of plain characters.
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _FILE_SAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -36,7 +39,12 @@ def csv_cell(value: object) -> object:
 def printable(text: object, keep_newlines: bool = False) -> str:
     """Text a terminal shows and never obeys: control characters become ``\\xNN`` escapes."""
     pattern = _CONTROL if keep_newlines else _CONTROL_ALL
-    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return pattern.sub(_escape, str(text))
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def console_text(text: object) -> str:

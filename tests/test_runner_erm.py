@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from harness.models import mock_programs
+from harness.store import trial_log_name
 from harness.tasks.erm import ERROR_KINDS
 
 FAST = ["--workers", "2", "--time-limit", "0.2", "--batch-budget", "1", "--retry-delay", "0.05"]
@@ -81,7 +82,7 @@ def test_oracle_scores_one_and_stops_after_one_attempt(tmp_path, dataset_dir):
     assert manifest["environment"]["api_key_source"] == "OPENAI_API_KEY"
     for name in ("manifest.json", "runner.log", "results_attempts.jsonl"):
         assert "sk-test-secret-value" not in (run_dir / name).read_text()
-    assert (run_dir / "trials" / "fn_h_L20_trial1.jsonl").exists()
+    assert (run_dir / "trials" / trial_log_name("fn_h/L20", 1)).exists()
     events = [json.loads(x)["event"] for x in (run_dir / "runner.log").read_text().splitlines()]
     assert events.count("early_stop") == 5 and "run_done" in events
     assert "run directory:" in result.output and "fn_l" in result.output

@@ -20,7 +20,7 @@ def test_append_writes_row_and_trial_log(tmp_path):
     store.append_attempt(_row("fn_a/L20", 1, 1, val_acc=0.5))
     store.append_attempt(_row("fn_a/L20", 2, 1, val_acc=1.0))
     assert len(store.read_rows()) == 2
-    log = (tmp_path / "run" / "trials" / "fn_a_L20_trial2.jsonl").read_text().splitlines()
+    log = (tmp_path / "run" / "trials" / trial_log_name("fn_a/L20", 2)).read_text().splitlines()
     assert json.loads(log[0])["val_acc"] == 1.0
 
 
@@ -78,5 +78,8 @@ def test_manifest_and_log(tmp_path):
 
 
 def test_trial_log_name_is_safe():
-    assert trial_log_name("fn_a/L20", 3) == "fn_a_L20_trial3.jsonl"
+    assert trial_log_name("fn_a_L20", 3) == "fn_a_L20_trial3.jsonl"
+    name = trial_log_name("fn_a/L20", 3)
+    assert name.startswith("fn_a_L20~") and name.endswith("_trial3.jsonl")
+    assert name != trial_log_name("fn_a_L20", 3)  # ids that differ never share a log
     assert "/" not in trial_log_name("../../etc/x", 1)

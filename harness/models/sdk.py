@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import openai
 
 from harness.models.base import TASK_HEADER
+
+#: Printable ASCII kept as is in the task header (``%`` is not: it starts an escape).
+_HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7f) if chr(c) != "%") + " "
 
 
 @dataclass(frozen=True)
@@ -58,5 +62,9 @@ class LazySdkClient:
 
 
 def task_headers(task_id: str | None) -> dict[str, str] | None:
-    """The per-request extra header naming the task (harmless to real APIs)."""
-    return {TASK_HEADER: task_id} if task_id else None
+    """The per-request extra header naming the task (harmless to real APIs).
+
+    Task ids come from data files: a header value must be printable ASCII (httpx refuses
+    anything else, and CR/LF would split the header), so other characters are percent-encoded;
+    a plain id such as ``fn_a/L20`` or ``007bbfb7`` is sent unchanged."""
+    return {TASK_HEADER: quote(task_id, safe=_HEADER_SAFE)} if task_id else None

@@ -14,11 +14,14 @@ Definitions (hidden-mapping runs):
   attempts (a trial that stopped early keeps its perfect attempt);
 - improvement = best test - first-attempt test, per trial; gap = validation - test of the best;
 - research gate: no dataset leakage and compile rate >= 0.99.
+
+Files are written through `harness.safe_io` (atomic, never through a planted link; an
+`analysis/` that is a symlink is refused) and CSV cells pass `csv_cell` (a task id or model name
+starting with `=` is shown by a spreadsheet as text, not run as a formula).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections import Counter
@@ -29,7 +32,9 @@ from typing import Any
 
 from harness.report.leakage import SplitAudit, audit_run_datasets
 from harness.report.rundir import RunData, load_run, task_order
+from harness.safe_io import make_folder, write_atomic
 from harness.sandbox.limits import ERROR_VERDICTS
+from harness.store import csv_text
 
 ANALYSIS_DIR = "analysis"
 GATE_COMPILE_RATE = 0.99
@@ -93,6 +98,7 @@ class Analysis:
     gate: dict[str, Any] = field(default_factory=dict)
     leakage: list[SplitAudit] = field(default_factory=list)
     plots: dict[str, Path] = field(default_factory=dict)
+    plot_png: dict[str, bytes] = field(default_factory=dict)  # the same plots, as written
     best: list[dict[str, Any]] = field(default_factory=list)  # selected programs' rows
     out_dir: Path | None = None
 
@@ -270,8 +276,9 @@ def research_gate(errors: Sequence[Mapping[str, Any]], audits: Sequence[SplitAud
 
 # ---------------------------------------------------------------------- driver
 def analyze_runs(runs: Sequence[RunData], out_dir: Path | None = None,
-                 plots: bool = True) -> Analysis:
-    """Compute every table for `runs` (pooled) and write them (and plots) to `out_dir`."""
+                 plots: bool = True, root: Path | None = None) -> Analysis:
+    """Compute every table for `runs` (pooled) and write them (and plots) to `out_dir`;
+    `root` is the run directory `out_dir` lies in (no folder below it may be a link)."""
     attempts = [r for run in runs for r in run.attempts]
     best = [b for run in runs if run.family == "erm" for b in run.best]
     result = Analysis([run.run_id for run in runs], out_dir=out_dir, best=list(best))
@@ -288,35 +295,42 @@ def analyze_runs(runs: Sequence[RunData], out_dir: Path | None = None,
     result.tables["leakage"] = [a.as_row() for a in audits]
     result.gate = research_gate(result.tables["errors"], audits)
     if out_dir is not None:
-        write_analysis(result, out_dir, plots=plots)
+        write_analysis(result, out_dir, plots=plots, root=root)
     return result
 
 
-def write_analysis(result: Analysis, out_dir: Path, plots: bool = True) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
+def write_analysis(result: Analysis, out_dir: Path, plots: bool = True,
+                   root: Path | None = None) -> None:
+    """Tables, gate and plots into `out_dir` (inside run directory `root` when given; else a
+    folder the user named, created as asked)."""
+    if root is not None:
+        make_folder(out_dir, root=root)
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    base = root if root is not None else out_dir
     for name, rows in result.tables.items():
-        write_csv(out_dir / f"{name}.csv", rows)
-    (out_dir / "gate.json").write_text(json.dumps(result.gate, indent=2) + "\n",
-                                       encoding="utf-8")  # fmt: skip
+        write_csv(out_dir / f"{name}.csv", rows, root=base)
+    write_atomic(out_dir / "gate.json", json.dumps(result.gate, indent=2) + "\n", root=base)
     if plots:
         from harness.report.plots import write_plots
 
-        result.plots = write_plots(result, out_dir)
+        result.plot_png = write_plots(result)
+        for name, data in result.plot_png.items():
+            write_atomic(out_dir / f"{name}.png", data, root=base)
+            result.plots[name] = out_dir / f"{name}.png"
 
 
-def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+def write_csv(path: Path, rows: Sequence[Mapping[str, Any]], root: Path | None = None) -> None:
+    """Rows as a CSV file (columns in order of first appearance), replaced atomically; cells
+    neutralised against spreadsheet formulas. Without `root` only the file itself must not be a
+    link (a path the user named)."""
     columns: list[str] = []
     for r in rows:
         for k in r:
             if k not in columns:
                 columns.append(k)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: "" if r.get(k) is None else r.get(k) for k in columns})
-    tmp.replace(path)
+    cells = ({k: "" if r.get(k) is None else r.get(k) for k in columns} for r in rows)
+    write_atomic(path, csv_text(cells, columns), root=root if root is not None else path.parent)
 
 
 def analyze(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None,
@@ -324,8 +338,12 @@ def analyze(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None,
     """Each run into its own `analysis/`; several runs also pooled (seed spread) into
     `out_dir` (default `<first run>/analysis/combined`)."""
     runs = [load_run(p) for p in run_dirs]
-    results = [analyze_runs([run], run.dir / ANALYSIS_DIR, plots=plots) for run in runs]
+    results = [analyze_runs([run], run.dir / ANALYSIS_DIR, plots=plots, root=run.dir)
+               for run in runs]
     if len(runs) > 1:
-        target = Path(out_dir) if out_dir else runs[0].dir / ANALYSIS_DIR / "combined"
-        results.append(analyze_runs(runs, target, plots=plots))
+        if out_dir:
+            results.append(analyze_runs(runs, Path(out_dir), plots=plots))
+        else:
+            results.append(analyze_runs(runs, runs[0].dir / ANALYSIS_DIR / "combined",
+                                        plots=plots, root=runs[0].dir))
     return results

@@ -7,6 +7,11 @@ analysis tables and plots (the analysis is (re)computed into `RUN_DIR/analysis/`
 hidden-mapping runs, the selected program of every (fn, L) and trial with its accuracies. ARC
 runs (a `summary.json` and `tasks/*.json`) get one section per task with input / expected /
 predicted grids of each attempt in ARC colours.
+
+Everything on the page that came from the run directory (task ids, program text, model names,
+argv) is text to the template, which autoescapes it (`select_autoescape` on `.j2`): a task id
+`<script>` is shown, never run. `report.html` is replaced atomically (`safe_io.write_atomic`),
+so a planted `report.html` or `.tmp` symlink is replaced, never written through.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import jinja2
 
 from harness.report.analyze import ANALYSIS_DIR, Analysis, analyze_runs
 from harness.report.rundir import RunData, load_run, task_order
+from harness.safe_io import write_atomic
+from harness.untrusted_text import console_text
 
 REPORT_NAME = "report.html"
 TEMPLATE = "report.html.j2"
@@ -61,8 +68,7 @@ def _config_items(run: RunData) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = [("run id", run.run_id), ("task family", run.family),
                                     ("status", str(m.get("status", "?")))]
     if m.get("created_at"):
-        items.append(("created", time.strftime("%Y-%m-%d %H:%M:%S",
-                                               time.localtime(float(m["created_at"])))))
+        items.append(("created", _when(m["created_at"])))
     if m.get("argv"):
         items.append(("command", " ".join(map(str, m["argv"]))))
     if m.get("rerun_of"):
@@ -86,6 +92,14 @@ def _config_items(run: RunData) -> list[tuple[str, str]]:
     if m.get("elapsed_s") is not None:
         items.append(("elapsed s", str(m["elapsed_s"])))
     return items
+
+
+def _when(stamp: Any) -> str:
+    """A Unix time as local date and time; a number no clock can show is shown as it is."""
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(stamp)))
+    except (OverflowError, OSError, ValueError, TypeError):
+        return str(stamp)
 
 
 KEY_FACTS = ("run id", "task family", "status", "created", "command", "rerun of", "re-run speed",
@@ -143,9 +157,9 @@ def _plots(analysis: Analysis) -> list[dict[str, str]]:
                 "attempt_progression": "Attempt progression",
                 "val_test": "Validation vs test accuracy", "errors": "Errors by kind"}
     out = []
-    for name, path in analysis.plots.items():
+    for name, data in analysis.plot_png.items():
         out.append({"name": name, "caption": captions.get(name, name),
-                    "src": _png_data_uri(Path(path).read_bytes())})
+                    "src": _png_data_uri(data)})
     return out
 
 
@@ -248,12 +262,10 @@ def render_report(run: RunData, analysis: Analysis) -> str:
 def write_report(run_dir: str | Path) -> Path:
     """Analyse `run_dir` (tables and plots into `analysis/`) and write `report.html` there."""
     run = load_run(run_dir)
-    analysis = analyze_runs([run], run.dir / ANALYSIS_DIR, plots=True)
+    analysis = analyze_runs([run], run.dir / ANALYSIS_DIR, plots=True, root=run.dir)
     text = render_report(run, analysis)
     path = run.dir / REPORT_NAME
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, text, root=run.dir)
     return path
 
 
@@ -263,8 +275,9 @@ def write_report_quietly(run_dir: str | Path, console: Any) -> Path | None:
     try:
         path = write_report(run_dir)
     except Exception as exc:  # noqa: BLE001 - reported, never raised
-        console.print(f"[yellow]report not written ({type(exc).__name__}: {exc}); "
-                      f"retry with `harness report {run_dir}`")
+        console.print(f"[yellow]report not written ({type(exc).__name__}: "
+                      f"{console_text(exc)}); retry with `harness report "
+                      f"{console_text(run_dir)}`")
         return None
     console.print(f"report: {path}", highlight=False)
     return path

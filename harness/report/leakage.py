@@ -4,17 +4,22 @@ For one dataset directory (`train.txt`, `val.txt`, `test.txt`, one `input -> lab
 exact-line overlaps and input overlaps between every pair of splits (an input seen in the prompt
 must never be scored), and duplicate inputs within each split (allowed only where meta.json says
 the input space is too small). `leaky` is true when any input crosses splits.
+
+Dataset paths come from a run's manifest, i.e. from whoever wrote the run directory: the split
+files are read with `harness.safe_io` (no link followed as the file, no FIFO, size-capped) and a
+file that cannot be read makes the audit of that dataset fail, never the command.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 from typing import Any
+
+from harness.safe_io import RunFileError, read_json, read_text
 
 SPLITS = ("train", "val", "test")
 Row = tuple[str, str]
@@ -102,14 +107,14 @@ def audit_dataset_dir(path: str | Path, name: str | None = None) -> SplitAudit:
     splits: dict[str, list[Row]] = {}
     try:
         for s in SPLITS:
-            splits[s] = parse_lines((p / f"{s}.txt").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+            splits[s] = parse_lines(read_text(p / f"{s}.txt", root=p))
+    except (OSError, RunFileError) as exc:
         return SplitAudit(name=label, path=str(p), error=f"cannot read dataset: {exc}")
     audit = audit_splits(splits, label, str(p))
     try:
-        meta = json.loads((p / "meta.json").read_text(encoding="utf-8"))
-        audit.small_space_note = isinstance(meta, dict) and bool(meta.get("small_space"))
-    except (OSError, json.JSONDecodeError):
+        meta = read_json(p / "meta.json", root=p)
+        audit.small_space_note = bool(meta.get("small_space"))
+    except (OSError, RunFileError):
         pass
     return audit
 

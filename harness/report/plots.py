@@ -1,13 +1,17 @@
 """PNG plots of an analysis (matplotlib, Agg backend: no display needed).
 
 Also the ARC grid picture helper (`arc_grid_png`), shared with the HTML report.
+
+Plots are rendered to PNG bytes in memory; the caller writes them (atomically, inside the run
+directory). Labels come from task ids and function names in the run directory, so they pass
+`_label`: control characters escaped and `$` quoted (matplotlib would parse `$...$` as
+mathtext, and a malformed formula is an exception at draw time).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
@@ -25,14 +29,25 @@ ARC_COLOURS = ("#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00", "#AAAAAA",
 DPI = 100
 
 
-def _save(fig: Any, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI, format="png")
-    plt.close(fig)
-    return path
+def _save(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    try:
+        fig.tight_layout()
+        fig.savefig(buf, dpi=DPI, format="png")
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
 
 
-def accuracy_by_length(rows: Sequence[dict[str, Any]], path: Path) -> Path | None:
+def _label(text: Any) -> str:
+    """Untrusted text as a plain matplotlib label (no mathtext, no hidden ``_`` legend entry)."""
+    from harness.untrusted_text import printable
+
+    out = printable(text).replace("$", r"\$")
+    return " " + out if out.startswith("_") else out
+
+
+def accuracy_by_length(rows: Sequence[dict[str, Any]]) -> bytes | None:
     """Test (solid) and validation (dashed) mean vs L per function, 95% CI as error bars."""
     if not rows:
         return None
@@ -47,9 +62,10 @@ def accuracy_by_length(rows: Sequence[dict[str, Any]], path: Path) -> Path | Non
                 zip(test, pts, strict=True)],
                [(r["test_ci_high"] if r["test_ci_high"] is not None else m) - m for m, r in
                 zip(test, pts, strict=True)]]  # fmt: skip
-        ax.errorbar(xs, test, yerr=err, marker="o", color=colour, capsize=3, label=f"{fn} test")
+        ax.errorbar(xs, test, yerr=err, marker="o", color=colour, capsize=3,
+                    label=_label(f"{fn} test"))
         ax.plot(xs, [r["val_mean"] or 0.0 for r in pts], linestyle="--", marker="x",
-                color=colour, alpha=0.6, label=f"{fn} val")
+                color=colour, alpha=0.6, label=_label(f"{fn} val"))
     ax.set_xticks(sorted({r["length"] for r in rows}))
     ax.set_xlabel("input length L")
     ax.set_ylabel("accuracy of the selected program")
@@ -57,27 +73,27 @@ def accuracy_by_length(rows: Sequence[dict[str, Any]], path: Path) -> Path | Non
     ax.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
     ax.set_title("accuracy by function and length (95% CI over trials)")
     ax.legend(fontsize=7, ncol=2, loc="lower left")
-    return _save(fig, path)
+    return _save(fig)
 
 
-def progression(rows: Sequence[dict[str, Any]], path: Path) -> Path | None:
+def progression(rows: Sequence[dict[str, Any]]) -> bytes | None:
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(7, 4))
     for i, task_id in enumerate(dict.fromkeys(r["task_id"] for r in rows)):
         pts = [r for r in rows if r["task_id"] == task_id]
         ax.plot([r["attempt"] for r in pts], [r["best_test_so_far"] for r in pts], marker="o",
-                color=f"C{i % 10}", label=task_id)
+                color=f"C{i % 10}", label=_label(task_id))
     ax.set_xlabel("attempt")
     ax.set_ylabel("test accuracy of best-by-validation so far")
     ax.set_ylim(-0.02, 1.05)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title("attempt progression")
     ax.legend(fontsize=7, ncol=2, loc="lower right")
-    return _save(fig, path)
+    return _save(fig)
 
 
-def val_test_scatter(best: Sequence[dict[str, Any]], path: Path) -> Path | None:
+def val_test_scatter(best: Sequence[dict[str, Any]]) -> bytes | None:
     if not best:
         return None
     fig, ax = plt.subplots(figsize=(4.8, 4.5))
@@ -85,7 +101,7 @@ def val_test_scatter(best: Sequence[dict[str, Any]], path: Path) -> Path | None:
         pts = [b for b in best if b["task_id"] == task_id]
         ax.scatter([float(b.get("val_acc") or 0) for b in pts],
                    [float(b.get("test_acc") or 0) for b in pts], color=f"C{i % 10}",
-                   label=task_id, alpha=0.8)  # fmt: skip
+                   label=_label(task_id), alpha=0.8)  # fmt: skip
     ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8)
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
@@ -93,10 +109,10 @@ def val_test_scatter(best: Sequence[dict[str, Any]], path: Path) -> Path | None:
     ax.set_ylabel("test accuracy")
     ax.set_title("validation vs test (selected programs)")
     ax.legend(fontsize=7, loc="upper left")
-    return _save(fig, path)
+    return _save(fig)
 
 
-def error_bars(rows: Sequence[dict[str, Any]], path: Path) -> Path | None:
+def error_bars(rows: Sequence[dict[str, Any]]) -> bytes | None:
     overall = next((r for r in rows if r.get("task_id") == "ALL"), None)
     if overall is None:
         return None
@@ -112,19 +128,17 @@ def error_bars(rows: Sequence[dict[str, Any]], path: Path) -> Path | None:
     ax.set_ylim(0, max(0.05, max(kinds.values()) * 1.2))
     ax.set_title(f"attempts ending in an error, by kind (n = {overall['attempts']})")
     ax.tick_params(axis="x", labelrotation=20, labelsize=8)
-    return _save(fig, path)
+    return _save(fig)
 
 
-def write_plots(result: Analysis, out_dir: Path) -> dict[str, Path]:
-    """Every plot that has data; returns name -> path."""
-    made: dict[str, Path | None] = {}
+def write_plots(result: Analysis) -> dict[str, bytes]:
+    """Every plot that has data, as PNG bytes by name (the file is `<name>.png`)."""
+    made: dict[str, bytes | None] = {}
     tables = result.tables
-    made["accuracy_by_length"] = accuracy_by_length(tables.get("summary_by_fn_length", []),
-                                                    out_dir / "accuracy_by_length.png")
-    made["attempt_progression"] = progression(tables.get("attempt_progression", []),
-                                              out_dir / "attempt_progression.png")
-    made["val_test"] = val_test_scatter(result.best, out_dir / "val_test.png")
-    made["errors"] = error_bars(tables.get("errors", []), out_dir / "errors.png")
+    made["accuracy_by_length"] = accuracy_by_length(tables.get("summary_by_fn_length", []))
+    made["attempt_progression"] = progression(tables.get("attempt_progression", []))
+    made["val_test"] = val_test_scatter(result.best)
+    made["errors"] = error_bars(tables.get("errors", []))
     return {k: v for k, v in made.items() if v is not None}
 
 
@@ -159,12 +173,8 @@ def arc_grids_png(rows: Sequence[tuple[str, Sequence[Any], str]], title: str = "
                     s.set_edgecolor(colour)
                     s.set_linewidth(4)
     if title:
-        fig.suptitle(title, fontsize=10)
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, dpi=DPI, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+        fig.suptitle(_label(title), fontsize=10)
+    return _save(fig)
 
 
 def _is_grid(grid: Any) -> bool:

@@ -4,18 +4,24 @@ Every report command starts here. A run directory holds `manifest.json` (with `t
 `results_attempts.jsonl` (see `harness.store`); ARC runs also hold `summary.json` and
 `tasks/*.json`. A killed run may lack its best/summary rows: they are recomputed from the attempt
 rows (best by validation accuracy, ties to the earlier attempt), never by test accuracy.
+
+A run directory read here may come from anyone: every file goes through `harness.safe_io` (no
+symlink followed, no FIFO opened, sizes capped, JSON depth capped) and every document through
+`harness.run_schema` (a field of the wrong type is one error line naming the file).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import run_schema
 from harness.errors import UserError
+from harness.safe_io import list_files, read_json
 from harness.store import JSONL_NAME, MANIFEST_NAME, latest_attempts, read_jsonl_rows
+from harness.untrusted_text import printable
 
 FAMILIES = ("erm", "arc")
 
@@ -42,31 +48,36 @@ class RunData:
         return dict(self.manifest.get("config") or {})
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path, root: Path) -> dict[str, Any] | None:
+    """A JSON object of the run directory, None when the file does not exist."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_json(path, root=root)
     except FileNotFoundError:
         return None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path} is not valid JSON: {exc}") from None
 
 
 def load_run(path: str | Path) -> RunData:
     """Read a run directory, or fail with one clear line."""
     run_dir = Path(path)
     if not run_dir.is_dir():
-        raise UserError(f"{run_dir} is not a directory")
-    manifest = _read_json(run_dir / MANIFEST_NAME)
-    arc_summary = _read_json(run_dir / "summary.json")
-    if not isinstance(manifest, dict):
-        if isinstance(arc_summary, dict) and (run_dir / "tasks").is_dir():
-            manifest = {"run_id": arc_summary.get("run_id", run_dir.name), "task_family": "arc"}
+        raise UserError(f"{printable(run_dir)} is not a directory")
+    manifest = _read_json(run_dir / MANIFEST_NAME, run_dir)
+    arc_summary = _read_json(run_dir / "summary.json", run_dir)
+    if arc_summary is not None:
+        run_schema.check(arc_summary, run_schema.ARC_SUMMARY, str(run_dir / "summary.json"))
+    if manifest is None:
+        if arc_summary is not None and list_files(run_dir / "tasks", ".json", root=run_dir):
+            manifest = {"run_id": arc_summary.get("run_id") or run_dir.name,
+                        "task_family": "arc"}
         else:
-            raise UserError(f"{run_dir} is not a run directory (no readable {MANIFEST_NAME})")
+            raise UserError(f"{printable(run_dir)} is not a run directory (no {MANIFEST_NAME})")
+    run_schema.check(manifest, run_schema.MANIFEST, str(run_dir / MANIFEST_NAME))
     family = str(manifest.get("task_family") or "erm")
     if family not in FAMILIES:
-        raise UserError(f"{run_dir}: unknown task family {family!r}")
-    rows = read_jsonl_rows(run_dir / JSONL_NAME)  # read-only: never create folders in a source run
+        raise UserError(f"{printable(run_dir)}: unknown task family {printable(family)!r}")
+    # read-only: never create folders in a source run
+    rows = read_jsonl_rows(run_dir / JSONL_NAME, root=run_dir)
+    run_schema.check_rows(rows, str(run_dir / JSONL_NAME))
     attempts = latest_attempts(rows)
     best = [r for r in rows if r.get("row_type") == "best"]
     summary = [r for r in rows if r.get("row_type") == "summary"]
@@ -82,12 +93,13 @@ def load_run(path: str | Path) -> RunData:
 
 
 def _arc_tasks(run_dir: Path) -> list[dict[str, Any]]:
+    """The per-task logs in ``tasks/`` (a linked ``tasks/`` or log is refused, not followed)."""
     out = []
-    for path in sorted((run_dir / "tasks").glob("*.json")):
-        data = _read_json(path)
-        if isinstance(data, dict):
-            data.setdefault("task_id", path.stem)
-            out.append(data)
+    for path in list_files(run_dir / "tasks", ".json", root=run_dir):
+        data = read_json(path, root=run_dir)
+        run_schema.check_task_log(data, str(path))
+        data.setdefault("task_id", path.stem)
+        out.append(data)
     return out
 
 

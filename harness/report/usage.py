@@ -4,11 +4,15 @@ Only attempt rows count (best/summary rows repeat them). Cost is recomputed from
 counts with the one price table (`harness.models.pricing`, longest-prefix match); the
 `input_rate`/`output_rate` overrides (USD per 1M tokens) apply to every model. A model the table
 does not know, with no override, is *unpriced*: listed, never silently priced.
+
+Model names come from the rows, i.e. from whoever wrote them: they are escaped before the
+terminal sees them (`console_text`) and neutralised in `--csv` (`csv_cell`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +21,8 @@ from typing import Any
 from harness.errors import UserError
 from harness.models.base import Usage
 from harness.models.pricing import estimate_cost, lookup_price
+from harness.safe_io import RunFileError, read_text
+from harness.untrusted_text import console_text, printable
 
 TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens")
 
@@ -63,7 +69,7 @@ def _int(value: Any) -> int:
         return 0
     try:
         return int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0
 
 
@@ -76,14 +82,16 @@ def _is_attempt(row: dict[str, Any]) -> bool:
 
 
 def _csv_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a results CSV (size-capped; a link or FIFO is refused)."""
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if not reader.fieldnames or "model" not in reader.fieldnames:
-                raise UserError(f"{path} has no 'model' column: not a results CSV")
-            return list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise UserError(f"cannot read {path}: {exc}") from None
+        reader = csv.DictReader(io.StringIO(read_text(path, root=path.parent), newline=""))
+        if not reader.fieldnames or "model" not in reader.fieldnames:
+            raise UserError(f"{printable(path)} has no 'model' column: not a results CSV")
+        return list(reader)
+    except RunFileError:
+        raise
+    except (OSError, csv.Error) as exc:
+        raise UserError(f"cannot read {printable(path)}: {printable(exc)}") from None
 
 
 def _run_rows(path: Path) -> list[dict[str, Any]]:
@@ -113,7 +121,7 @@ def collect_rows(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
         elif path.is_file():
             rows.extend(r for r in _csv_rows(path) if _is_attempt(r))
         else:
-            raise UserError(f"{path} does not exist")
+            raise UserError(f"{printable(path)} does not exist")
     return rows
 
 
@@ -158,8 +166,9 @@ def render(report: UsageReport, console: Any) -> None:
         return "-" if v is None else f"{v:g}"
 
     for m in report.models:
-        table.add_row(m.model, str(m.calls), f"{m.prompt_tokens:,}", f"{m.cached_tokens:,}",
-                      f"{m.completion_tokens:,}", f"{m.reasoning_tokens:,}", rate(m.input_rate),
+        table.add_row(console_text(m.model), str(m.calls), f"{m.prompt_tokens:,}",
+                      f"{m.cached_tokens:,}", f"{m.completion_tokens:,}",
+                      f"{m.reasoning_tokens:,}", rate(m.input_rate),
                       rate(m.output_rate), "unpriced" if m.cost is None else f"{m.cost:.4f}")
     t = report.totals()
     table.add_section()
@@ -169,4 +178,4 @@ def render(report: UsageReport, console: Any) -> None:
     console.print(table)
     if report.unpriced:
         console.print(f"unpriced models (not in the price table; pass --input-rate/--output-rate):"
-                      f" {', '.join(report.unpriced)}", highlight=False)
+                      f" {', '.join(map(console_text, report.unpriced))}", highlight=False)
