@@ -28,7 +28,7 @@ from harness.store import RunStore
 from harness.tasks.arc import DATASETS, find_task, resolve_subset
 from harness.tasks.arc_eval import ENTRY, ArcEvalTask, task_result
 from harness.transduction import detect_transduction
-from harness.untrusted_text import check_run_id, printable
+from harness.untrusted_text import check_run_id, check_task_id, printable
 
 
 @dataclass
@@ -106,7 +106,7 @@ def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
         ids = manifest_src.get("task_ids") or sorted({p["source_task"] for p in programs})
         if not isinstance(ids, list):
             raise UserError(f"{source.dir}/manifest.json: task_ids is not a list")
-        targets = [find_task(dataset, check_run_id(str(task_id), "task id"), data_dir)
+        targets = [find_task(dataset, check_task_id(str(task_id)), data_dir)
                    for task_id in ids]
     if limit:
         targets = targets[:limit]

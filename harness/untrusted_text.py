@@ -72,6 +72,16 @@ def check_run_id(run_id: str, where: str = "run id") -> str:
     return run_id
 
 
+def check_task_id(task_id: str, where: str = "task id") -> str:
+    """A task id read from a run directory names one file in the user's data folder: any text
+    (ids from the user's own data may be non-ASCII) but one path component, never hidden."""
+    if not isinstance(task_id, str) or not task_id or len(task_id) > 200 or \
+            task_id.startswith(".") or any(c in task_id for c in "/\\\0"):
+        raise UserError(f"{where} {printable(task_id)!s} is not allowed: one file name, without "
+                        "'/', '\\' or a leading '.'")
+    return task_id
+
+
 def redact_url(url: str | None) -> str | None:
     """A URL without credentials: user:password@ and secret-looking query values removed."""
     if not url:

@@ -195,3 +195,14 @@ def test_safe_file_name_is_plain_distinct_and_never_hidden():
         assert name and name.isascii() and "/" not in name and not name.startswith(".")
         assert name not in (".", "..") and len(name) <= 120
     assert safe_file_name("x" * 500) != safe_file_name("x" * 501)
+
+
+def test_task_ids_from_a_run_name_one_file():
+    from harness.errors import UserError
+    from harness.untrusted_text import check_task_id
+
+    for ok in ("007bbfb7", "tâche", "a<b", "\x1b]0;t"):
+        assert check_task_id(ok) == ok
+    for bad in ("../x", "a/b", "a\\b", ".hidden", "", "x" * 201, "a\0b"):
+        with pytest.raises(UserError):
+            check_task_id(bad)
