@@ -17,13 +17,18 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from harness.bench_decompose import decompose
+from harness.bench_decompose import table as decomposition_table
 from harness.sandbox.backend import make_backend
 from harness.sandbox.limits import Limits
 
+#: Every figure of the last run, for comparing runs and machines (ignored by git).
+BENCH_JSON = Path("bench.json")
 PARITY = "def f(x):\n    return str(x.count('1') % 2)\n"
 RUNNER = (
     "import json, sys\n"
@@ -102,8 +107,12 @@ def main() -> None:
         pool.run(PARITY, batch)
         limits = Limits()
 
+        parity_samples: list[tuple[float, dict]] = []
+
         def pool_parity() -> None:
+            t = time.perf_counter()
             result = pool.run(PARITY, batch, limits=limits)
+            parity_samples.append((time.perf_counter() - t, result.stats))
             assert result.outputs == expected
 
         a_rows = {
@@ -136,13 +145,15 @@ def main() -> None:
             total = time.perf_counter() - t0
             return count / total, statistics.median(lat), _p95(lat), count
 
+        tiny_samples: list[tuple[float, dict]] = []
+
         def sequential_latency(count: int = 300) -> tuple[float, float]:
-            lat = sorted(timed(lambda: None, 0))
+            lat = []
             for src in programs[:count]:
                 t = time.perf_counter()
-                pool.run(src, gbatch)
+                result = pool.run(src, gbatch)
                 lat.append(time.perf_counter() - t)
-            lat.sort()
+                tiny_samples.append((lat[-1], result.stats))
             return statistics.median(lat), _p95(lat)
 
         seq_p50, seq_p95 = sequential_latency()
@@ -183,13 +194,34 @@ def main() -> None:
         f"targets: (a) pool ≤ 1.5× floor -> {a_rows['docker pool (ours)'] / floor_a:.2f}×; "
         f"(b) pool p50 ≤ 3 ms -> {seq_p50 * 1000:.2f} ms sequential, "
         f"{pool_b[1] * 1000:.2f} ms under full load; ≥ 300 programs/s -> {pool_b[0]:.0f}/s")
-    gvisor_table(console, bits, expected, grid, programs,
-                 {"parity": a_rows["docker pool (ours)"], "seq_p50": seq_p50,
-                  "seq_p95": seq_p95, "rate": pool_b[0], "load_p50": pool_b[1]})
+    tiny_parts, parity_parts = decompose(tiny_samples), decompose(parity_samples)
+    console.print(decomposition_table("one tiny program, one caller: where the time goes",
+                                      tiny_parts))
+    console.print(decomposition_table("parity over 10,000 inputs: where the time goes",
+                                      parity_parts))
+    runc = {"parity": a_rows["docker pool (ours)"], "seq_p50": seq_p50, "seq_p95": seq_p95,
+            "rate": pool_b[0], "load_p50": pool_b[1]}
+    runsc = gvisor_table(console, bits, expected, grid, programs, runc)
+    figures = {
+        "parity_10k": {way: round(secs * 1000, 3) for way, secs in a_rows.items()},
+        "parity_ratio_to_floor": round(a_rows["docker pool (ours)"] / floor_a, 3),
+        "tiny": {way: {"programs_per_s": round(rate, 1), "p50_ms": round(p50 * 1000, 3),
+                       "p95_ms": round(p95 * 1000, 3), "programs": count}
+                 for way, (rate, p50, p95, count) in b_rows.items()},
+        "tiny_sequential_ms": {"p50": round(seq_p50 * 1000, 3), "p95": round(seq_p95 * 1000, 3)},
+        "decomposition_ms": {"tiny": _rounded(tiny_parts), "parity_10k": _rounded(parity_parts)},
+        "runsc": runsc,
+    }
+    BENCH_JSON.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    console.print(f"figures written to {BENCH_JSON}")
+
+
+def _rounded(parts: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in parts.items()}
 
 
 def gvisor_table(console: Console, bits: list, expected: list, grid: list, programs: list[str],
-                 runc: dict[str, float]) -> None:
+                 runc: dict[str, float]) -> dict[str, float] | None:
     """The pool under gVisor (runsc), measured the same way, next to the runc figures."""
     from harness.errors import UserError
     from harness.sandbox.docker_pool import docker_runtimes
@@ -198,12 +230,12 @@ def gvisor_table(console: Console, bits: list, expected: list, grid: list, progr
     if "runsc" not in docker_runtimes(docker_client()):
         console.print("gVisor (runsc): skipped, Docker does not know the runsc runtime "
                       "(`make sandbox RUNTIME=runsc` installs and registers it)")
-        return
+        return None
     try:
         pool = make_backend("docker", runtime="runsc")
     except UserError as exc:
         console.print(f"gVisor (runsc): skipped, {exc}")
-        return
+        return None
     try:
         batch = pool.batch(bits)
         pool.run(PARITY, batch)
@@ -248,6 +280,7 @@ def gvisor_table(console: Console, bits: list, expected: list, grid: list, progr
         table.add_row(label, f"{runc[key] * scale:.1f}", f"{runsc[key] * scale:.1f}",
                       f"{runsc[key] / runc[key]:.2f}")
     console.print(table)
+    return {key: round(v * (1 if key == "rate" else 1000), 3) for key, v in runsc.items()}
 
 
 def _p95(values: list[float]) -> float:

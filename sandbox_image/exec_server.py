@@ -481,6 +481,9 @@ class Run:
         self.children = 0
         self.parent_emitted: set[int] = set()
         self.child_timing: dict[str, float] = {}
+        self.child_marks: tuple[float, float] | None = None
+        self.children_started = 0
+        self.t_dispatch = 0.0
 
     # frames the parent writes itself, in the child's format
     def emit(self, indices: list[int], kind: str, detail: str) -> None:
@@ -519,6 +522,9 @@ class Run:
                 "memory_mb": self.memory_mb,
                 "cpu_seconds": max(1.0, self.budget - self.cpu_used) + self.setup_limit,
             }
+            if not self.children_started:
+                self.t_dispatch = time.monotonic()
+            self.children_started += 1
             child.start(job, self.source, None if self.req["batch"] in child.known
                         else self.server.batch_json[self.req["batch"]])
             outcome, index, detail = self.monitor(ChildView(child, start))
@@ -556,8 +562,21 @@ class Run:
             if nxt < 0:
                 break
             start = nxt
-        return {"cpu_s": round(self.cpu_used, 4), "wall_s": round(time.monotonic() - wall0, 4),
-                "children": self.children, "child_ms": self.child_timing}
+        now = time.monotonic()
+        return {"cpu_s": round(self.cpu_used, 4), "wall_s": round(now - wall0, 4),
+                "children": self.children, "child_ms": self.child_timing,
+                "server_ms": self.server_timing(now)}
+
+    def server_timing(self, now: float) -> dict[str, float]:
+        """Where the server's time went around the child (for make bench): from the request
+        read to the job handed over, to the child starting it, and from its end frame to
+        now. The child's clock marks are its own word: informative only."""
+        if self.child_marks is None or self.children != 1:
+            return {}
+        t_start, t_end = self.child_marks
+        return {"dispatch": round((self.t_dispatch - self.server.t_request) * 1e3, 3),
+                "wake": round((t_start - self.t_dispatch) * 1e3, 3),
+                "after_child": round((now - t_end) * 1e3, 3)}
 
     def blame(self, view: ChildView) -> int:
         """The input a limit is charged to: the child's claim when it is plausible (an input of
@@ -674,10 +693,14 @@ class Run:
 
     def _timing(self, frame: bytes) -> None:
         try:  # the child's own timings: informative only, never trusted
-            timing = json.loads(frame[8:]).get("timing_ms")
+            end = json.loads(frame[8:])
+            timing, marks = end.get("timing_ms"), end.get("mono")
             if isinstance(timing, dict):
                 self.child_timing = {str(k)[:20]: float(v) for k, v in list(timing.items())[:5]
                                      if isinstance(v, (int, float))}
+            if isinstance(marks, list) and len(marks) == 2 and all(
+                    type(m) is float for m in marks):
+                self.child_marks = (marks[0], marks[1])
         except (ValueError, TypeError, AttributeError, OverflowError):
             pass
 
@@ -728,6 +751,7 @@ class Server:
 
     def __init__(self) -> None:
         self.channel = HostChannel()
+        self.t_request = 0.0  # when the request being served was read (make bench)
         self.batches: OrderedDict[str, list[Any]] = OrderedDict()
         self.batch_json: dict[str, bytes] = {}  # for children forked before a batch arrived
         self.ready: list[Child] = []
@@ -867,6 +891,7 @@ class Server:
             request = self.channel.read_request()
             if request is None:
                 return
+            self.t_request = time.monotonic()
             meta, body, offset = request
             try:
                 if not self.handle(meta, body, offset):

@@ -283,6 +283,7 @@ def _run_job(job: dict[str, Any], source: str, inputs: list[Any], result_fd: int
     depth = int(caps["depth"])
     policy_name = job["policy"]
     ctl[0] = -1
+    mono_start = time.monotonic()
     t_start = time.perf_counter()
     try:
         code, module, sink = policy.compile_program(source, policy_name)
@@ -323,7 +324,8 @@ def _run_job(job: dict[str, Any], source: str, inputs: list[Any], result_fd: int
         i = end
     ctl[0] = n
     t_end = time.perf_counter()
-    out.send(END, END, {"stdout": clean_text(sink.text(), 4096), "timing_ms": {
+    out.send(END, END, {"stdout": clean_text(sink.text(), 4096), "mono": [
+        mono_start, time.monotonic()], "timing_ms": {
         "compile": round((t_compiled - t_start) * 1000, 3),
         "setup": round((t_ready - t_compiled) * 1000, 3),
         "inputs": round((t_end - t_ready) * 1000, 3)}})

@@ -91,19 +91,24 @@ class Worker:
                 "policy": limits.policy, "time_limit": limits.time_limit_s,
                 "setup_limit": limits.setup_limit_s, "batch_budget": limits.batch_budget_s,
                 "memory_mb": limits.memory_mb, "caps": OUTPUT_CAPS.wire()}
+        t0 = time.perf_counter()
         code = source.encode("utf-8", "surrogatepass")
         for _ in range(2):
             nonce = new_nonce()
             self.transport.send(request(nonce, meta, code))
+            t_sent = time.perf_counter()
+            decode = 0.0
             deadline = time.monotonic() + limits.host_deadline_s(batch.n)
             assembler = ResultAssembler(batch.n)
             while True:
                 kind, payload = self._read(deadline, FRAME_GAP_S)
                 if kind == b"C":
+                    t_chunk = time.perf_counter()
                     try:
                         assembler.add_chunk(payload)
                     except ProtocolError as exc:  # the program's own bytes: its own crash
                         assembler.poison(str(exc))
+                    decode += time.perf_counter() - t_chunk
                 elif kind == b"D":
                     stats = check_reply(payload, nonce)
                     if self.transport.buffered():  # more than the server said: not ours
@@ -116,8 +121,14 @@ class Worker:
                 self.put(batch)
                 continue
             self.programs_run += 1
+            t_end = time.perf_counter()
             result = assembler.result(stats)
             result.worker = self.name
+            # Where the host's time went (make bench's decomposition; informative only).
+            result.stats["host_ms"] = {
+                "encode_send": round((t_sent - t0) * 1e3, 3),
+                "wait": round((t_end - t_sent - decode) * 1e3, 3),
+                "decode": round((decode + time.perf_counter() - t_end) * 1e3, 3)}
             return result
         raise ProtocolError("batch could not be cached")
 
