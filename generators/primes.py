@@ -62,7 +62,7 @@ _SIEVE_PRIMES = _small_primes(_SIEVE_BOUND)
 _SIEVE_PRIMES = _SIEVE_PRIMES[(_SIEVE_PRIMES != 2) & (_SIEVE_PRIMES != 5)]
 _SIEVE_STAGES = (60, 2000, _SIEVE_BOUND)
 _ODD_TAILS = np.array([1, 3, 7, 9], dtype=np.int64)
-_CHUNK = 6  # digits per chunk: chunk values stay below 10**6
+_CHUNK = 9  # digits per chunk: chunk values stay below 10**9
 _BLOCK = 256  # rows per block in the sieve: 256 x ~1000 float64 stays in L2
 
 
@@ -81,7 +81,7 @@ def _as_ints(d: np.ndarray) -> list[str]:
 
 
 def _chunks(d: np.ndarray) -> np.ndarray:
-    """The numbers as base-10**6 digit vectors (float64, most significant chunk first)."""
+    """The numbers as base-10**9 digit vectors (float64, most significant chunk first)."""
     n, L = d.shape
     k = -(-L // _CHUNK)
     padded = np.zeros((n, k * _CHUNK), dtype=np.float64)
@@ -92,7 +92,7 @@ def _chunks(d: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def _stage_table(k: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For the sieve primes in [lo, hi): (10**(6*(k-1-j)) mod p as a (k, P) matrix, p, 1/p)."""
+    """For the sieve primes in [lo, hi): (10**(9*(k-1-j)) mod p as a (k, P) matrix, p, 1/p)."""
     primes = _SIEVE_PRIMES[(_SIEVE_PRIMES >= lo) & (_SIEVE_PRIMES < hi)]
     powers = np.empty((k, len(primes)), dtype=np.int64)
     powers[k - 1] = 1
@@ -106,7 +106,7 @@ def _stage_table(k: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.n
 def _divisible_by_any(chunks: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """Rows whose number is a multiple of a sieve prime in [lo, hi).
 
-    The residue sums stay below 150 * 10**6 * 4096 < 2**53 (L <= 900), so the float64 product
+    The residue sums stay below 100 * 10**9 * 4096 < 2**53 (L <= 900), so the float64 product
     is exact, and `rint(s / p) * p == s` holds exactly when p divides s. Rows go in blocks so the
     (rows x primes) temporaries stay in cache instead of being fresh megabytes. The product is an
     einsum, not `@`: these thin shapes are as fast without BLAS, and without BLAS threads the

@@ -311,3 +311,19 @@ def test_generators_do_not_import_harness() -> None:
     for path in Path(generators.__file__).parent.glob("*.py"):
         text = path.read_text()
         assert "import harness" not in text and "from harness" not in text, path
+
+
+@pytest.mark.parametrize("L", [7, 20, 100, 900])
+def test_prime_sieve_drops_exactly_the_multiples_of_small_primes(L: int) -> None:
+    """The float64 sieve is exact: it keeps a number iff no sieve prime divides it."""
+    import numpy as np
+
+    from generators import primes
+
+    rng = np.random.default_rng(L)
+    d = primes._digits(rng, 3000, L, primes._ODD_TAILS)
+    keep = primes._sieve_survivors(d)
+    small = [int(p) for p in primes._SIEVE_PRIMES]
+    for row, kept in zip(primes._as_ints(d), keep, strict=True):
+        n = int(row)
+        assert kept == all(n % p for p in small), row
