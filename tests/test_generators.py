@@ -327,3 +327,27 @@ def test_prime_sieve_drops_exactly_the_multiples_of_small_primes(L: int) -> None
     for row, kept in zip(primes._as_ints(d), keep, strict=True):
         n = int(row)
         assert kept == all(n % p for p in small), row
+
+
+def test_prime_confirmation_rejects_what_passes_the_fermat_screen() -> None:
+    """Composites that fool the base-2 Fermat screen (its pseudoprimes below 2*10**5, Chernick
+    Carmichael numbers of ~30 and ~40 digits) are rejected by the confirmation, as by sympy."""
+    import sympy
+
+    from generators import primes
+
+    fooling = [n for n in range(3, 2 * 10**5, 2) if pow(2, n - 1, n) == 1 and not sympy.isprime(n)]
+    m = 10**10
+    while len(fooling) < 100:
+        m += 1
+        factors = (6 * m + 1, 12 * m + 1, 18 * m + 1, 36 * m + 1)
+        if all(sympy.isprime(f) for f in factors[:3]):
+            fooling.append(factors[0] * factors[1] * factors[2])
+            if sympy.isprime(factors[3]):
+                fooling.append(fooling[-1] * factors[3])
+    for n in fooling:
+        number = primes._as_number(str(n))
+        assert primes._fermat_base2(number), n
+        assert not primes._isprime_large(number), n
+    for p in (10**6 + 3, 2**61 - 1, 2**89 - 1, int(sympy.nextprime(10**99))):
+        assert primes._isprime_large(primes._as_number(str(p)))
