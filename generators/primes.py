@@ -68,7 +68,7 @@ _SIEVE_PRIMES = _SIEVE_PRIMES[(_SIEVE_PRIMES != 2) & (_SIEVE_PRIMES != 5)]
 _SIEVE_STAGES = (60, 2000, _SIEVE_BOUND)
 _ODD_TAILS = np.array([1, 3, 7, 9], dtype=np.int64)
 _CHUNK = 9  # digits per chunk: chunk values stay below 10**9
-_BLOCK = 256  # rows per block in the sieve: 256 x ~1000 float64 stays in L2
+_BLOCK_CELLS = 1 << 15  # (rows x primes) per sieve block: 256 KiB of float64, stays in L2
 
 
 def _digits(rng: np.random.Generator, n: int, L: int, tails: np.ndarray | None) -> np.ndarray:
@@ -119,12 +119,13 @@ def _divisible_by_any(chunks: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """
     powers, p, inv = _stage_table(chunks.shape[1], lo, hi)
     out = np.empty(chunks.shape[0], dtype=bool)
-    for start in range(0, chunks.shape[0], _BLOCK):
-        sums = np.einsum("ij,jk->ik", chunks[start : start + _BLOCK], powers)
+    block = max(1, _BLOCK_CELLS // len(p))
+    for start in range(0, chunks.shape[0], block):
+        sums = np.einsum("ij,jk->ik", chunks[start : start + block], powers)
         q = sums * inv
         np.rint(q, out=q)
         q *= p
-        out[start : start + _BLOCK] = (q == sums).any(axis=1)
+        out[start : start + block] = (q == sums).any(axis=1)
     return out
 
 
