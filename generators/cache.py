@@ -24,7 +24,8 @@ def dataset_path(dataset_dir: str | Path, target_name: str, L: int, seed: int) -
 
 
 def format_rows(rows: list[Row]) -> str:
-    return "".join(f"{x}{SEPARATOR}{y}\n" for x, y in rows)
+    """One `x -> y` line per row; `map(str.join)` builds the lines in C (~2x a generator)."""
+    return "\n".join(map(SEPARATOR.join, rows)) + "\n" if rows else ""
 
 
 def parse_rows(text: str) -> list[Row]:
@@ -41,15 +42,20 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same directory and os.replace, so readers never see halves."""
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write via a temp file in the same directory and os.replace, so readers never see halves.
+
+    The bytes (encoded once by the caller, who also hashes them) go out in one write call.
+    No fsync: a power cut can at worst leave a renamed file whose content never reached the disk,
+    and `load_valid` checks every split against the SHA-256 in meta.json, so such a directory is
+    regenerated rather than trusted. fsync cost ~1.5 ms per file, 240 files for the default grid.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -62,9 +68,9 @@ def save(path: Path, splits: dict[str, list[Row]], meta: dict) -> dict:
     meta["hashes"] = {}
     meta["counts"] = {}
     for name in SPLITS:
-        text = format_rows(splits[name])
-        write_atomic(path / f"{name}.txt", text)
-        meta["hashes"][name] = sha256_text(text)
+        raw = format_rows(splits[name]).encode("utf-8")
+        write_atomic(path / f"{name}.txt", raw)
+        meta["hashes"][name] = hashlib.sha256(raw).hexdigest()
         meta["counts"][name] = len(splits[name])
     write_atomic(path / "meta.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return meta

@@ -311,3 +311,43 @@ def test_generators_do_not_import_harness() -> None:
     for path in Path(generators.__file__).parent.glob("*.py"):
         text = path.read_text()
         assert "import harness" not in text and "from harness" not in text, path
+
+
+@pytest.mark.parametrize("L", [7, 20, 100, 900])
+def test_prime_sieve_drops_exactly_the_multiples_of_small_primes(L: int) -> None:
+    """The float64 sieve is exact: it keeps a number iff no sieve prime divides it."""
+    import numpy as np
+
+    from generators import primes
+
+    rng = np.random.default_rng(L)
+    d = primes._digits(rng, 3000, L, primes._ODD_TAILS)
+    keep = primes._sieve_survivors(d)
+    small = [int(p) for p in primes._SIEVE_PRIMES]
+    for row, kept in zip(primes._as_ints(d), keep, strict=True):
+        n = int(row)
+        assert kept == all(n % p for p in small), row
+
+
+def test_prime_confirmation_rejects_what_passes_the_fermat_screen() -> None:
+    """Composites that fool the base-2 Fermat screen (its pseudoprimes below 2*10**5, Chernick
+    Carmichael numbers of ~30 and ~40 digits) are rejected by the confirmation, as by sympy."""
+    import sympy
+
+    from generators import primes
+
+    fooling = [n for n in range(3, 2 * 10**5, 2) if pow(2, n - 1, n) == 1 and not sympy.isprime(n)]
+    m = 10**10
+    while len(fooling) < 100:
+        m += 1
+        factors = (6 * m + 1, 12 * m + 1, 18 * m + 1, 36 * m + 1)
+        if all(sympy.isprime(f) for f in factors[:3]):
+            fooling.append(factors[0] * factors[1] * factors[2])
+            if sympy.isprime(factors[3]):
+                fooling.append(fooling[-1] * factors[3])
+    for n in fooling:
+        number = primes._as_number(str(n))
+        assert primes._fermat_base2(number), n
+        assert not primes._isprime_large(number), n
+    for p in (10**6 + 3, 2**61 - 1, 2**89 - 1, int(sympy.nextprime(10**99))):
+        assert primes._isprime_large(primes._as_number(str(p)))
