@@ -121,10 +121,7 @@ def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
     except (TypeError, ValueError) as exc:
         raise UserError(f"{source.dir}/manifest.json: bad limits ({exc})") from None
     store = RunStore.create(str(out_dir), run_id)
-    with RunLock(store.dir) as lock:
-        if lock.taken_over:
-            console.print(f"taking over the stale lock of {lock.taken_over} on {store.dir}",
-                          highlight=False, markup=False)
+    with RunLock(store.dir, notice=console.out):  # console.out: no markup applied
         return _arc_rerun_locked(store, source, run_id, dataset, subset, targets, programs,
                                  limits, all_attempts, backend, workers, runtime, argv,
                                  progress, console)

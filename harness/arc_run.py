@@ -196,10 +196,7 @@ def run_arc(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[ArcTask], *
     The run directory's lock is held throughout (one writer per run directory)."""
     console = console or Console()
     store = RunStore.create(config.out_dir, config.run_id)
-    with RunLock(store.dir) as lock:
-        if lock.taken_over:
-            console.print(f"taking over the stale lock of {lock.taken_over} on {store.dir}",
-                          highlight=False, markup=False)
+    with RunLock(store.dir, notice=console.out):  # console.out: no markup applied
         return _run_arc_locked(config, opts, arc_tasks, store, argv, console)
 
 

@@ -288,10 +288,7 @@ def run_erm(config: RunConfig, points: list[tuple[str, int]], *, store: RunStore
     console = console or Console()
     resumed = store is not None
     store = store or RunStore.create(config.out_dir, config.run_id)
-    with RunLock(store.dir) as lock:
-        if lock.taken_over:
-            console.print(f"taking over the stale lock of {lock.taken_over} on {store.dir}",
-                          highlight=False, markup=False)
+    with RunLock(store.dir, notice=console.out):  # console.out: no markup applied
         return _run_erm_locked(config, points, store, resumed, argv, console)
 
 

@@ -180,10 +180,7 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
         verify_task_dataset(tasks[(fn, L)].meta, tasks[(fn, L)].path, config.tabular_dir)
 
     store = RunStore.create(config.out_dir, config.run_id)
-    with RunLock(store.dir) as lock:
-        if lock.taken_over:
-            console.print(f"taking over the stale lock of {lock.taken_over} on {store.dir}",
-                          highlight=False, markup=False)
+    with RunLock(store.dir, notice=console.out):  # console.out: no markup applied
         return _rerun_locked(store, config, source, src_config, rows, skipped, tasks, limits,
                              all_attempts, argv, progress, console, warn)
 

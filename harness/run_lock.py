@@ -12,13 +12,13 @@ import fcntl
 import json
 import os
 import socket
-import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.safe_io import RunFileError, read_json
+from harness.safe_io import RunFileError, open_regular, read_json
 from harness.untrusted_text import printable
 
 LOCK_NAME = ".harness.lock"
@@ -29,7 +29,9 @@ class RunLock:
     """Held while a command writes into ``run_dir``; release() (or the context) removes it."""
 
     run_dir: Path
-    taken_over: str | None = None  # the stale owner replaced, for a notice
+    #: Told (one line) when a stale lock of a dead owner is taken over.
+    notice: Callable[[str], None] | None = field(default=None, repr=False)
+    taken_over: str | None = None  # the stale owner replaced
     _fd: int | None = field(default=None, repr=False)
 
     @property
@@ -44,15 +46,11 @@ class RunLock:
         the file are for the messages (and for a lock held on another machine)."""
         me = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
         for _ in range(5):
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
-                             | getattr(os, "O_CLOEXEC", 0), 0o644)
+            try:  # a planted link or FIFO is refused (RunFileError) like any run file
+                fd = open_regular(self.path, os.O_RDWR | os.O_CREAT)
             except OSError as exc:
-                raise RunFileError(f"{self.path}: cannot open the run's lock ({exc.strerror}; "
-                                   "a symlink is never followed)") from None
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                os.close(fd)
-                raise RunFileError(f"{self.path}: not a regular file; refusing to use it")
+                raise RunFileError(f"{self.path}: cannot open the run's lock "
+                                   f"({exc.strerror})") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
@@ -74,6 +72,9 @@ class RunLock:
                     f"delete {self.path}")
             if owner is not None:
                 self.taken_over = f"pid {owner.get('pid')} on {printable(owner.get('host'))}"
+                if self.notice is not None:
+                    self.notice(f"taking over the stale lock of {self.taken_over} on "
+                                f"{printable(self.run_dir)}")
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps(me).encode(), 0)
             self._fd = fd

@@ -69,7 +69,8 @@ def _show(path: object) -> str:
     return printable(path)
 
 
-def _open_regular(path: Path, flags: int, mode: int = 0o644) -> int:
+def open_regular(path: Path, flags: int, mode: int = 0o644) -> int:
+    """A descriptor of a regular file, never through a link, never blocking on a FIFO."""
     try:
         fd = os.open(path, _flags(flags | os.O_NONBLOCK), mode)
     except OSError as exc:
@@ -103,7 +104,7 @@ def read_bytes(path: Path | str, max_bytes: int | None = None, root: Path | None
     path = Path(path)
     max_bytes = MAX_TEXT_BYTES if max_bytes is None else max_bytes
     check_folders(path, root)
-    fd = _open_regular(path, os.O_RDONLY)
+    fd = open_regular(path, os.O_RDONLY)
     with os.fdopen(fd, "rb") as fh:
         if os.fstat(fh.fileno()).st_size > max_bytes:
             raise _too_big(path, max_bytes)
@@ -177,7 +178,7 @@ def read_jsonl(path: Path | str, max_bytes: int | None = None, root: Path | None
     max_bytes = MAX_JSONL_BYTES if max_bytes is None else max_bytes
     check_folders(path, root)
     rows: list[dict[str, Any]] = []
-    with os.fdopen(_open_regular(path, os.O_RDONLY), "rb") as fh:
+    with os.fdopen(open_regular(path, os.O_RDONLY), "rb") as fh:
         if os.fstat(fh.fileno()).st_size > max_bytes:
             raise _too_big(path, max_bytes)
         seen = 0
@@ -203,7 +204,7 @@ def open_append(path: Path | str, root: Path | None = None) -> IO[str]:
     """A text file opened for appending (created if absent), never through a link."""
     path = Path(path)
     check_folders(path, root)
-    fd = _open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     return os.fdopen(fd, "a", encoding="utf-8", errors=_ENCODE_ERRORS, newline="")
 
 
@@ -211,7 +212,7 @@ def open_update(path: Path | str, root: Path | None = None) -> IO[bytes]:
     """An existing file opened for reading and writing in place (binary), never through a link."""
     path = Path(path)
     check_folders(path, root)
-    return os.fdopen(_open_regular(path, os.O_RDWR), "rb+")
+    return os.fdopen(open_regular(path, os.O_RDWR), "rb+")
 
 
 def write_atomic(path: Path | str, data: str | bytes, root: Path | None = None) -> None:
