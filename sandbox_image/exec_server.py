@@ -215,9 +215,10 @@ class Child:
         self.preharden = preharden  # may harden the libraries while it waits (never for off)
         job_r, self.job_w = os.pipe()
         self.res_r, res_w = os.pipe()
-        self.shm = mmap.mmap(-1, 16)
-        self.ctl = memoryview(self.shm).cast("q")  # [0] input being run (a hint), [1] flush
-        self.ctl[0] = -1
+        self.shm = mmap.mmap(-1, 24)
+        # [0]..[2] the range of inputs being run (a hint), [1] the parent asks for a flush
+        self.ctl = memoryview(self.shm).cast("q")
+        self.ctl[0] = self.ctl[2] = -1
         self.uid = server.next_uid()
         # Park every object the parent has in the permanent generation: the child's garbage
         # collector then never walks (and copy-on-write faults) the whole warm heap.
@@ -451,6 +452,7 @@ class ChildView:
         self.ready = False
         self.answered = 0  # inputs covered by result frames this child sent
         self.hint = start - 1  # the highest input index the child claimed, accepted if rising
+        self.hint_end = start  # the end of the range claimed with it (hint + 1 for one input)
         now = time.monotonic()
         self.base = (0.0, 0.0, now)  # (user, total, wall) when the current phase/input began
         self.ready_cpu = (0.0, 0.0)
@@ -484,6 +486,10 @@ class Run:
         self.child_marks: tuple[float, float] | None = None
         self.children_started = 0
         self.t_dispatch = 0.0
+        # Inputs before this index run one per claim (see worker.Pacer): set to the end of the
+        # batch once a child was stopped inside a range of several, so that the input at fault
+        # is found and blamed alone; the range is then run again, one input at a time.
+        self.careful_until = 0
 
     # frames the parent writes itself, in the child's format
     def emit(self, indices: list[int], kind: str, detail: str) -> None:
@@ -519,7 +525,8 @@ class Run:
                 "batch": self.req["batch"], "entry": self.req.get("entry"),
                 "policy": self.req.get("policy", "standard"), "caps": self.caps,
                 "start": start, "skip": sorted(i for i in self.parent_emitted if i >= start),
-                "memory_mb": self.memory_mb,
+                "memory_mb": self.memory_mb, "time_limit": self.time_limit,
+                "careful_until": self.careful_until,
                 "cpu_seconds": max(1.0, self.budget - self.cpu_used) + self.setup_limit,
             }
             if not self.children_started:
@@ -527,15 +534,25 @@ class Run:
             self.children_started += 1
             child.start(job, self.source, None if self.req["batch"] in child.known
                         else self.server.batch_json[self.req["batch"]])
-            outcome, index, detail = self.monitor(ChildView(child, start))
+            view = ChildView(child, start)
+            outcome, index, detail = self.monitor(view)
             if outcome in ("end", "fatal"):
                 # Tearing a process down costs milliseconds: do it after the reply is sent.
                 self.cpu_used += child.cpu()[1]
                 self.server.retire(child)
                 break
             status, cpu = child.reap()
-            self.cpu_used += cpu
             self.server.sweep()
+            if self.run_again(view, outcome):
+                # Charged up to the range's start only: its inputs are run again, so the batch
+                # budget counts the same CPU as if they had run one per claim from the start.
+                self.cpu_used += min(cpu, view.base[1])
+                self.careful_until = self.n
+                start = self.covered.find(0, start)
+                if start < 0:
+                    break
+                continue
+            self.cpu_used += cpu
             if outcome == "overflow":
                 self.emit(self.uncovered(), "invalid_output", detail)
                 break
@@ -567,6 +584,16 @@ class Run:
                 "children": self.children, "child_ms": self.child_timing,
                 "server_ms": self.server_timing(now)}
 
+    def run_again(self, view: ChildView, outcome: str) -> bool:
+        """Was the child stopped inside a range of several inputs it claimed? Then which input
+        was at fault is not known (nor, for the batch budget, whether the inputs before it
+        would have been answered in time): the range is run again one input per claim. At most
+        once per run (every input after it is careful), so a child that claims wide ranges
+        gains nothing but one restart."""
+        if view.hint < self.careful_until or view.hint_end - view.hint <= 1 or not view.ready:
+            return False
+        return outcome in ("timeout", "died")
+
     def server_timing(self, now: float) -> dict[str, float]:
         """Where the server's time went around the child (for make bench): from the request
         read to the job handed over, to the child starting it, and from its end frame to
@@ -578,11 +605,25 @@ class Run:
                 "wake": round((t_start - self.t_dispatch) * 1e3, 3),
                 "after_child": round((now - t_end) * 1e3, 3)}
 
+    def note_claim(self, view: ChildView) -> bool:
+        """Take the range the child claims to be running, if it rose (True then)."""
+        claim = view.child.ctl[0]
+        if not view.hint < claim < self.n:
+            return False
+        end = view.child.ctl[2]
+        view.hint, view.hint_end = claim, end if claim < end <= self.n else claim + 1
+        return True
+
     def blame(self, view: ChildView) -> int:
-        """The input a limit is charged to: the child's claim when it is plausible (an input of
-        its range not yet answered), else the first input it has not answered."""
+        """The input a limit or a death is charged to: the child's last claim when it is
+        plausible (an input of its range not yet answered), else the first input it has not
+        answered. The claim is read again here: a fast child may have started its inputs, or
+        moved on by thousands, since the last look every ``POLL_S``."""
+        if not view.ready and view.child.ctl[0] >= 0:
+            self.set_ready(view, time.monotonic())
         if not view.ready:
             return -1
+        self.note_claim(view)
         if view.start <= view.hint < self.n and not self.covered[view.hint]:
             return view.hint
         nxt = self.covered.find(0, view.start)
@@ -657,9 +698,7 @@ class Run:
         if cpu_base + total > self.budget + (0 if view.ready else self.setup_limit):
             return f"batch CPU budget of {self.budget:g}s exhausted"
         if view.ready:
-            claim = child.ctl[0]
-            if view.hint < claim < self.n:  # a rising claim starts a new input's clock
-                view.hint = claim
+            if self.note_claim(view):  # a rising claim starts a new input's clock
                 view.base = (user, total, now)
             limit = self.time_limit
             ready_user, ready_total = view.ready_cpu

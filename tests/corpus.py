@@ -168,7 +168,7 @@ HOSTILE: list[Case] = [
     Case("progress_slow_rise_off", "import gc, time\ndef f(x):\n"
          "    if x != '0':\n        return x\n"
          "    vs = []\n    for o in gc.get_objects():\n        try:\n"
-         "            if type(o) is memoryview and o.format == 'q' and len(o) == 2:\n"
+         "            if type(o) is memoryview and o.format == 'q' and len(o) == 3:\n"
          "                vs.append(o)\n        except ValueError:\n            pass\n"
          "    t0, k = time.process_time(), 0\n"
          "    while time.process_time() - t0 < 4:\n"
