@@ -38,6 +38,11 @@ DETAIL_CAP = 300
 DEFAULT_CAPS = {"depth": 8, "frame_bytes": 2 << 20, "total_bytes": 128 << 20}
 OUTPUT_UNITS_CAP = 1 << 20  # list elements + string characters of one output (a cheap pre-check)
 
+try:  # orjson encodes a frame ten to twenty times faster; json remains the fallback
+    import orjson as _orjson
+except ImportError:  # pragma: no cover
+    _orjson = None
+
 try:  # numpy is optional for the worker: without it, numpy values simply cannot occur.
     import numpy as _np
 except ImportError:  # pragma: no cover
@@ -199,9 +204,9 @@ class Sender:
         self.frame_bytes = frame_bytes
 
     def send(self, a: int, b: int, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+        body = _encode(payload)
         if a >= 0 and b"\\ud" in body and _drop_lone_surrogates(a, payload):
-            body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+            body = _encode(payload)
         if len(body) > self.frame_bytes and a >= 0:
             return self._split(a, b, payload["v"], payload["e"])
         data = struct.pack(">Iii", len(body) + 8, a, b) + body
@@ -220,6 +225,17 @@ class Sender:
         for lo, hi in ((a, mid), (mid, b)):
             part = {k: v for k, v in errors.items() if lo <= int(k) < hi}
             self.send(lo, hi, {"v": values[lo - a:hi - a], "e": part})
+
+
+def _encode(payload: dict[str, Any]) -> bytes:
+    """Compact JSON. orjson refuses what json accepts here (integers past 64 bits, lone
+    surrogates, which json escapes and Sender.send then replaces): json takes those frames."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(payload)
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            pass
+    return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
 
 
 def _drop_lone_surrogates(a: int, payload: dict[str, Any]) -> bool:
@@ -391,8 +407,11 @@ def _run_range(fn: Any, inputs: list[Any], a: int, b: int, copy: Any, ctl: Any, 
             except BaseException as exc:
                 errors[str(i + len(out))] = [_kind(exc), _describe(exc)]
                 out.append(None)
-        if not (set(map(type, out)) == _STR_ONLY and max(map(len, out)) < 64):
+        chars = _ascii_chars(out)
+        if chars < 0:
             size += _check_outputs(out, i, errors, depth, flush_size)
+        else:
+            size += chars + 3 * len(out)
         values += out
         pacer.took(perf() - t)
         i = stop
@@ -401,7 +420,18 @@ def _run_range(fn: Any, inputs: list[Any], a: int, b: int, copy: Any, ctl: Any, 
     return i, values, errors
 
 
-_STR_ONLY = {str}
+_JOIN = "".join
+
+
+def _ascii_chars(out: list[Any]) -> int:
+    """The characters of a range's outputs when all are ASCII strings short enough that none
+    can pass the per-output cap (the common case: labels), else -1. One C-level join checks
+    them all; a ``str`` subclass passes, as its encoding reads only the base string."""
+    try:
+        text = _JOIN(out)
+    except TypeError:
+        return -1
+    return len(text) if text.isascii() and len(text) <= OUTPUT_UNITS_CAP else -1
 
 
 def _check_outputs(out: list[Any], a: int, errors: dict[str, list[str]], depth: int,
