@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import platform
 import struct
+from typing import Any
 
 AUDIT_ARCH_X86_64 = 0xC000003E
 X32_SYSCALL_BIT = 0x40000000
@@ -85,17 +86,30 @@ def supported() -> bool:
     return platform.machine() == "x86_64"
 
 
+_PREPARED: tuple[Any, Any, Any] | None = None
+
+
+def prepare() -> tuple[Any, Any, Any]:
+    """Build the filter and look ``prctl`` up once, in the warm parent: done in each child it
+    cost more than a millisecond per program (ctypes loading libc, the program assembled)."""
+    global _PREPARED
+    if _PREPARED is None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        code = program(sorted(set(DENIED_X86_64.values())))
+        buf = ctypes.create_string_buffer(code, len(code))
+        prog = _SockFprog(len(code) // 8, ctypes.cast(buf, ctypes.c_void_p))
+        _PREPARED = (libc.prctl, buf, prog)
+    return _PREPARED
+
+
 def install() -> bool:
     """Install the filter in this process (and, inherited, its children); False where this
     architecture has no table here (the container's own profile still applies)."""
     if not supported():
         return False
-    libc = ctypes.CDLL(None, use_errno=True)
-    code = program(sorted(set(DENIED_X86_64.values())))
-    buf = ctypes.create_string_buffer(code, len(code))
-    prog = _SockFprog(len(code) // 8, ctypes.cast(buf, ctypes.c_void_p))
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+    prctl, _buf, prog = prepare()
+    if prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS failed")
-    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+    if prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "seccomp filter refused")
     return True

@@ -164,6 +164,7 @@ class ResultAssembler:
         self.fault: str | None = None
         self.received = 0
         self.retained = 0
+        self.filled = 0  # slots answered (each at most once: add_chunk refuses a second answer)
 
     def poison(self, detail: str) -> None:
         """The program's process sent something malformed: the whole program is a crash."""
@@ -216,6 +217,7 @@ class ResultAssembler:
                 continue
             fast[offset] = self._checked(values[offset])
         slots[a:b] = fast
+        self.filled += b - a
 
     def _checked(self, value: Any) -> Verdict:
         problem, weight = check_output(value, self.caps.depth)
@@ -236,7 +238,7 @@ class ResultAssembler:
         if self.fatal is not None:
             return ProgramResult([self.fatal] * self.n, fatal=self.fatal, **timing)
         verdicts = self.slots
-        if None in verdicts:
+        if self.filled < self.n:
             missing = Verdict("crash", None, "no result for this input")
             verdicts = [v if v is not None else missing for v in self.slots]
         return ProgramResult(verdicts, **timing)
