@@ -571,6 +571,7 @@ def _formatter_field_name_split(name: str) -> Any:
 
 _type_dict = type.__dict__["__dict__"].__get__
 _type_mro = type.__dict__["__mro__"].__get__
+_NO_DEFAULT = object()  # guarded_getattr called without a default
 #: Values a guarded attribute read never hands out, whatever the name it came by.
 _OPAQUE_TYPES = (types.FrameType, types.TracebackType, types.CodeType)
 
@@ -648,10 +649,13 @@ def make_guards(strict: bool) -> dict[str, Any]:
     plain_types = frozenset({str, list, dict, tuple, set, frozenset, int, float, bool, bytes})
     real_builtins_dict = vars(builtins)
 
-    def guarded_getattr(obj: Any, name: Any, *default: Any) -> Any:
+    def guarded_getattr(obj: Any, name: Any, default: Any = _NO_DEFAULT) -> Any:
         # Fast path: a name already checked, on a builtin value type (``x.count`` in a loop).
-        if type(obj) in plain_types and type(name) is str and name in checked_names:
-            return getattr(obj, name, *default)
+        # (A keyword default, not ``*default``: building that tuple was a third of each call.)
+        if type(name) is str and name in checked_names and type(obj) in plain_types:
+            if default is _NO_DEFAULT:
+                return getattr(obj, name)
+            return getattr(obj, name, default)
         if type(name) is not str:
             raise TypeError("attribute name must be a string")
         problem = attribute_problem(name, strict)
@@ -666,7 +670,7 @@ def make_guards(strict: bool) -> dict[str, Any]:
             checked_names.add(name)
         if name == "format" and (isinstance(obj, str) or obj is str):
             return _bound_format(obj)
-        value = getattr(obj, name, *default)
+        value = getattr(obj, name) if default is _NO_DEFAULT else getattr(obj, name, default)
         vt = type(value)
         if vt is types.ModuleType or isinstance(value, types.ModuleType):
             if not module_allowed(value.__name__, strict):
