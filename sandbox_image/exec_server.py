@@ -104,8 +104,9 @@ MAX_CACHED_BATCHES = 16
 MAX_CRASH_RESTARTS = 3
 POLL_S = 0.005
 HEARTBEAT_S = 0.5  # the host takes a long silence for a stopped or lost server
-#: A request that follows the last reply this soon means a stream of them: no warm-up compile.
-BUSY_GAP_S = 0.05
+#: A request that follows the last reply this soon means a stream of them: no warm-up compile
+#: (it takes about 5 ms here; a job that arrives meanwhile waits for its end).
+BUSY_GAP_S = 0.01
 FLUSH_S = 0.05  # ask the child for its results when it has sent none for this long
 BOUND_SLACK_S = 0.25  # flush delay + /proc tick granularity in the answered-inputs bound
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -411,8 +412,9 @@ def _touch(batches: OrderedDict[str, list[Any]]) -> None:  # pragma: no cover - 
     """Take the copy-on-write faults of the cached inputs now, while the child waits for its
     job: reading a Python object writes its reference count, which copies its page. Copying a
     list references every item at C speed (a Python walk cost five times as much); grids get
-    their rows touched too."""
-    for batch in list(batches.values())[-4:]:
+    their rows touched too. Only the batch used last (the best guess for the next job): the
+    others would cost every program, whatever it runs on."""
+    for batch in list(batches.values())[-1:]:
         items = list(batch)
         if items and type(items[0]) is list:
             for item in items:

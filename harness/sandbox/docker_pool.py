@@ -210,6 +210,11 @@ class DockerWorkerFactory:
         except Exception:  # noqa: BLE001 - already gone
             pass
 
+    def container_ids(self) -> list[str]:
+        """The ids of this factory's live containers (make bench reads their cgroups)."""
+        with self._lock:
+            return list(self._containers)
+
     def destroy_all(self) -> None:
         with self._lock:
             containers = list(self._containers.values())
