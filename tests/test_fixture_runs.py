@@ -1,0 +1,93 @@
+"""Run directories written by an earlier main (tests/fixtures/runs, schema as of issue 11) keep
+opening: ``report``, ``analyze``, ``usage``, ``rerun`` and ``--resume`` must read them after this
+and every later change. Only the derived files (report.html, analysis/) were left out of the
+fixtures; each command writes them again.
+
+erm-v1: ``eval erm --model mock --mock-policy noisy --mock-seed 1 --attempts 4 --functions fn_a
+fn_c fn_i --lengths 20 --test-size 200 --val-size 20 --train-size 20 --concurrency 1``.
+arc-v1: ``eval arc --model mock --mock-policy arc --mock-seed 7 --dataset arc-agi-1 --subset
+shortest_training_10 --limit 3 --attempts 3 --max-turns 2 --concurrency 1``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "runs"
+FAST = ["--workers", "2", "--no-progress"]
+
+
+def harness(*args: str):
+    return CliRunner().invoke(main, list(args), env={"OPENAI_API_KEY": None,
+                                                     "TAMU_API_KEY": None})
+
+
+def _ok(result) -> str:
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "Traceback" not in result.output
+    return result.output
+
+
+def _rows(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "results_attempts.jsonl").read_text()
+            .splitlines()]  # fmt: skip
+
+
+@pytest.fixture
+def copy(tmp_path: Path):
+    def make(name: str) -> Path:
+        run = tmp_path / "runs" / name
+        shutil.copytree(FIXTURES / name, run)
+        return run
+    return make
+
+
+@pytest.mark.parametrize("name", ["erm-v1", "arc-v1"])
+def test_report_analyze_and_usage_open_an_old_run(copy, name):
+    run = copy(name)
+    _ok(harness("report", str(run)))
+    assert (run / "report.html").stat().st_size > 10_000
+    _ok(harness("analyze", "--no-plots", str(run)))
+    assert (run / "analysis" / "errors.csv").is_file()
+    assert "mock" in _ok(harness("usage", str(run)))
+
+
+@pytest.mark.docker
+def test_rerun_scores_an_old_erm_run_again(copy, tmp_path):
+    run = copy("erm-v1")
+    before = {(r["fn"], r["attempt"]): r for r in _rows(run) if r["row_type"] == "attempt"}
+    _ok(harness("rerun", str(run), "--run-id", "again", "--dataset-dir",
+                str(tmp_path / "datasets"), "--workers", "2"))
+    again = [r for r in _rows(run.parent / "again") if r["row_type"] == "attempt"]
+    assert again
+    for row in again:  # same datasets (same seed, sizes): the same scores as when it ran
+        old = before[(row["fn"], row["attempt"])]
+        assert (row["val_acc"], row["test_acc"]) == (old["val_acc"], old["test_acc"]), row
+
+
+@pytest.mark.docker
+def test_rerun_scores_an_old_arc_run_again(copy):
+    run = copy("arc-v1")
+    _ok(harness("rerun", str(run), "--run-id", "again", "--workers", "2"))
+    summary = json.loads((run.parent / "again" / "summary.json").read_text())
+    old = json.loads((run / "summary.json").read_text())
+    assert summary["score"] == old["metrics"]["score"]
+    assert {t: v["score"] for t, v in summary["tasks"].items()} == {
+        t: v["score"] for t, v in old["tasks"].items()}
+
+
+@pytest.mark.docker
+def test_resume_of_a_finished_old_run_changes_nothing(copy, tmp_path):
+    # (ARC runs have no --resume yet: issue 14.)
+    run = copy("erm-v1")
+    rows = (run / "results_attempts.jsonl").read_text()
+    _ok(harness("eval", "erm", "--resume", str(run), "--dataset-dir", str(tmp_path / "datasets"),
+                *FAST))
+    assert (run / "results_attempts.jsonl").read_text() == rows
