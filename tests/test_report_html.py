@@ -94,6 +94,7 @@ def _expected_summary(run: Path) -> dict[str, tuple[float, float]]:
             for t, bs in best.items()}
 
 
+@pytest.mark.chromium
 def test_report_loads_in_chromium_with_the_runs_numbers(tmp_path, chromium):
     run = make_run(tmp_path, tmp_path / "datasets")
     path = write_report(run)
@@ -123,6 +124,7 @@ def test_report_loads_in_chromium_with_the_runs_numbers(tmp_path, chromium):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
 
 
+@pytest.mark.chromium
 def test_console_error_detection_works(tmp_path, chromium):
     """The check above would see a broken page: console errors and uncaught exceptions."""
     bad = tmp_path / "bad.html"

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
 from harness.tasks.arc_prompt import format_grid
+
+pytestmark = pytest.mark.docker
 
 FAST = ["--workers", "2", "--time-limit", "0.5", "--batch-budget", "5", "--retry-delay", "0.05",
         "--no-progress"]  # fmt: skip

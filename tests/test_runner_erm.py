@@ -14,6 +14,8 @@ from harness.models import mock_programs
 from harness.store import trial_log_name
 from harness.tasks.erm import ERROR_KINDS
 
+pytestmark = pytest.mark.docker
+
 FAST = ["--workers", "2", "--time-limit", "0.2", "--batch-budget", "1", "--retry-delay", "0.05"]
 
 
