@@ -98,7 +98,7 @@ def _log_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
             manifest = read_json(path / "manifest.json", root=path)
         except (FileNotFoundError, NotADirectoryError):
             raise not_arc from None
-        run_schema.check(manifest, run_schema.MANIFEST, str(path / "manifest.json"))
+        run_schema.check_manifest(manifest, str(path / "manifest.json"))
         logs = list_files(path / "tasks", ".json", root=path)
         if not (path / "tasks").is_dir():
             raise not_arc

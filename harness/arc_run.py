@@ -32,17 +32,15 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.config import RunConfig
+from harness.manifest import base_manifest
 from harness.run_lock import RunLock
 from harness.runner import (
     ModelSession,
     RunnerOptions,
     RunResult,
     attempt_progress,
-    environment_summary,
-    package_versions,
 )
 from harness.safe_io import make_folder
-from harness.sandbox.limits import VERDICTS
 from harness.store import RunStore
 from harness.tasks.arc import ArcTask
 from harness.tasks.arc_eval import ArcEvalTask, attempt_outcome, task_log, task_result
@@ -173,16 +171,12 @@ def aggregate(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def _manifest(config: RunConfig, opts: ArcOptions, argv: list[str], tasks: list[ArcEvalTask],
               pool_info: Any, status: str, started: float,
               result: RunResult | None) -> dict[str, Any]:  # fmt: skip
-    manifest: dict[str, Any] = {
-        "run_id": config.run_id, "task_family": "arc", "status": status,
-        "created_at": round(started, 3), "updated_at": round(time.time(), 3), "argv": argv,
-        "config": config.to_dict(), "arc": dataclasses.asdict(opts),
-        "limits": dataclasses.asdict(config.limits()), "environment": environment_summary(),
-        "packages": package_versions(), "sandbox": pool_info,
-        "task_ids": [t.task_id for t in tasks], "verdict_kinds": list(VERDICTS),
+    manifest = base_manifest(config, "arc", status, argv, pool_info, started)
+    manifest.update({
+        "arc": dataclasses.asdict(opts), "task_ids": [t.task_id for t in tasks],
         "files": {"summary": SUMMARY_NAME, "tasks_dir": TASKS_DIR,
                   "aggregate": AGGREGATE_NAME if opts.repeat_runs > 1 else None},
-    }  # fmt: skip
+    })  # fmt: skip
     if result is not None:
         manifest["row_counts"] = {"attempt": len(result.attempt_rows),
                                   "harness_errors": result.harness_errors}  # fmt: skip

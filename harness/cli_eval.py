@@ -35,16 +35,14 @@ from harness.config import (
     RunConfig,
 )
 from harness.errors import UserError
+from harness.manifest import base_manifest
 from harness.run_lock import RunLock
 from harness.runner import (
     ModelSession,
     RunnerOptions,
     RunResult,
     attempt_progress,
-    environment_summary,
-    package_versions,
 )
-from harness.sandbox.limits import VERDICTS
 from harness.store import RunStore
 from harness.tasks.erm import ERROR_KINDS, ErmTask, attempt_outcome, grid_points, load_task
 from harness.untrusted_text import console_text, printable
@@ -183,6 +181,7 @@ def _resume_config(run_dir: Path, given: dict[str, Any]) -> tuple[RunConfig, Run
     """The config a resume continues with: the manifest's, except that nothing weaker than the
     defaults (sandbox, endpoint, replay file, dataset folder) is taken from it unless the user
     names it again (``harness.resume_trust``), and speed-only fields follow the flags."""
+    from harness import run_schema
     from harness.resume_trust import check_manifest_settings, same_url
     from harness.safe_io import read_json
     from harness.untrusted_text import check_run_id
@@ -191,6 +190,8 @@ def _resume_config(run_dir: Path, given: dict[str, Any]) -> tuple[RunConfig, Run
     if not manifest_path.exists() and not manifest_path.is_symlink():
         raise UserError(f"{run_dir} is not a run directory (no manifest.json)")
     manifest = read_json(manifest_path, root=run_dir)
+    if isinstance(manifest, dict):
+        run_schema.check_manifest(manifest, str(manifest_path))
     raw = manifest.get("config")
     if not isinstance(raw, dict):
         raise UserError(f"{run_dir} is not a run directory (manifest.json has no config)")
@@ -251,25 +252,11 @@ def _dry_run(config: RunConfig, points: list[tuple[str, int]]) -> None:
 def _manifest(config: RunConfig, argv: list[str], tasks: list[ErmTask], pool_info: Any,
               status: str, result: RunResult | None, started: float,
               previous: dict[str, Any] | None) -> dict[str, Any]:
-    manifest: dict[str, Any] = {
-        "run_id": config.run_id,
-        "task_family": "erm",
-        "status": status,
-        "created_at": (previous or {}).get("created_at", round(started, 3)),
-        "updated_at": round(time.time(), 3),
-        "argv": argv,
-        "invocations": [*(previous or {}).get("invocations", []), {"argv": argv,
-                                                                   "at": round(started, 3)}],
-        "config": config.to_dict(),
-        "limits": dataclasses.asdict(config.limits()),
-        "environment": environment_summary(),
-        "packages": package_versions(),
-        "sandbox": pool_info,
-        "datasets": {t.task_id: {"path": str(t.path), "derived_seed": t.meta.get("derived_seed"),
-                                 "hashes": t.meta.get("hashes"), "sizes": t.meta.get("sizes")}
-                     for t in tasks},
-        "verdict_kinds": list(VERDICTS),
-    }  # fmt: skip
+    manifest = base_manifest(config, "erm", status, argv, pool_info, started, previous)
+    manifest["datasets"] = {
+        t.task_id: {"path": str(t.path), "derived_seed": t.meta.get("derived_seed"),
+                    "hashes": t.meta.get("hashes"), "sizes": t.meta.get("sizes")}
+        for t in tasks}  # fmt: skip
     if result is not None:
         manifest["row_counts"] = {"attempt": len(result.attempt_rows),
                                   "best": len(result.best_rows),

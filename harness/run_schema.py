@@ -71,8 +71,11 @@ MANIFEST: dict[str, _Kind] = {
     "updated_at": NUM, "argv": LIST, "config": SCALARS, "limits": SCALARS, "sandbox": DICT,
     "datasets": DICTS, "rerun_of": DICT, "task_ids": STRS, "arc": SCALARS, "elapsed_s": NUM,
     "exec_s": NUM, "programs_per_s": NUM, "programs_executed": INT, "dataset": STR,
-    "subset": STR, "programs": LIST_OF_DICTS, "row_counts": COUNTS,
+    "subset": STR, "programs": LIST_OF_DICTS, "row_counts": COUNTS, "schema": STR,
+    "artifacts": DICT,
 }  # fmt: skip
+#: Manifest versions this harness reads (none recorded: written before versions were, = 1).
+MANIFEST_VERSIONS = frozenset({"harness.manifest/1"})
 ARC_SUMMARY: dict[str, _Kind] = {"run_id": STR, "metrics": DICT, "tasks": DICTS, "runs": LIST,
                                  "task_ids": STRS}  # fmt: skip
 TASK_LOG: dict[str, _Kind] = {"task_id": STR, "run_id": STR, "train": LIST_OF_DICTS,
@@ -96,6 +99,16 @@ def check(doc: Mapping[str, Any], spec: Mapping[str, _Kind], where: str) -> None
         if value is not None and not kind.test(value):
             raise RunFileError(f"{printable(where)}: field {printable(name)!r} should be "
                                f"{kind.name}, found {printable(repr(value)[:60])}")
+
+
+def check_manifest(doc: Mapping[str, Any], where: str) -> None:
+    """``check`` against MANIFEST, and a version this harness knows (one error line if not)."""
+    check(doc, MANIFEST, where)
+    version = doc.get("schema")
+    if version is not None and version not in MANIFEST_VERSIONS:
+        raise RunFileError(f"{printable(where)}: written as {printable(str(version))!r}, which "
+                           f"this harness does not read (it reads "
+                           f"{', '.join(sorted(MANIFEST_VERSIONS))}); use a newer harness")
 
 
 def check_rows(rows: list[dict[str, Any]], where: str) -> None:

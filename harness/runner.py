@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from harness.manifest import api_key_source
 from harness.models.base import Completion, ModelClient, ModelRequest
 from harness.sandbox.limits import Limits
 from harness.store import RunStore
@@ -462,47 +463,3 @@ def attempt_progress(label: str, enabled: bool) -> Any:
     return Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), TimeRemainingColumn(),
                     console=Console(stderr=True), disable=not enabled)
-
-
-def api_key_source(env: Any = None) -> str | None:
-    """Which variable supplies the API key (never its value)."""
-    import os
-
-    env = os.environ if env is None else env
-    for name in ("TAMU_API_KEY", "OPENAI_API_KEY"):
-        if (env.get(name) or "").strip():
-            return name
-    return None
-
-
-def environment_summary() -> dict[str, Any]:
-    """Facts about the machine and process, without secrets (names of key variables only)."""
-    import os
-    import platform
-    import sys
-
-    from harness.untrusted_text import redact_url
-
-    safe_vars = ("API_MODE", "API_BASE_URL", "OPENAI_BASE_URL", "MODEL", "DATASET_DIR")
-    return {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "api_key_source": api_key_source(),
-        "env": {k: redact_url(os.environ[k]) if k.endswith("_URL") else os.environ[k]
-                for k in safe_vars if k in os.environ},
-    }
-
-
-def package_versions(names: Iterable[str] = ("harness", "openai", "numpy", "sympy", "docker",
-                                             "orjson", "click", "rich")) -> dict[str, str | None]:
-    from importlib import metadata
-
-    out: dict[str, str | None] = {}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out

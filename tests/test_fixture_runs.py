@@ -91,3 +91,19 @@ def test_resume_of_a_finished_old_run_changes_nothing(copy, tmp_path):
     _ok(harness("eval", "erm", "--resume", str(run), "--dataset-dir", str(tmp_path / "datasets"),
                 *FAST))
     assert (run / "results_attempts.jsonl").read_text() == rows
+
+
+@pytest.mark.parametrize("command", ["report", "analyze", "resume"])
+def test_a_manifest_from_a_newer_harness_is_one_error_line(copy, tmp_path, command):
+    run = copy("erm-v1")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["schema"] = "harness.manifest/99"
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    args = {"report": ["report", str(run)], "analyze": ["analyze", "--no-plots", str(run)],
+            "resume": ["eval", "erm", "--resume", str(run), "--dataset-dir",
+                       str(tmp_path / "datasets"), *FAST]}[command]
+    result = harness(*args)
+    assert result.exit_code != 0
+    text = result.output.strip()
+    assert "harness.manifest/99" in text and "newer harness" in text, text
+    assert "Traceback" not in text and text.count("\n") == 0, text

@@ -85,6 +85,7 @@ def test_mock_arc_policy_on_shortest_training_10(tmp_path: Path) -> None:
     assert "official score" in result.output and "run directory" in result.output
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["task_family"] == "arc" and manifest["status"] == "complete"
+    assert manifest["schema"] == "harness.manifest/1" and len(manifest["invocations"]) == 1
     assert manifest["config"]["mock_policy"] == "arc" and manifest["config"]["attempts"] == 4
 
 

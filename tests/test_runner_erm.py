@@ -77,6 +77,8 @@ def test_oracle_scores_one_and_stops_after_one_attempt(tmp_path, dataset_dir):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["sandbox"]["backend"] == "docker" and manifest["sandbox"]["image_id"]
+    assert manifest["schema"] == "harness.manifest/1"
+    assert manifest["artifacts"]["results_attempts.jsonl"] == "harness.rows/1"
     assert manifest["config"]["policy"] == "standard"
     assert manifest["row_counts"] == {"attempt": 5, "best": 5, "summary": 5,
                                       "new_attempts_this_invocation": 5, "harness_errors": 0}

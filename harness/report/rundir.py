@@ -71,7 +71,7 @@ def load_run(path: str | Path) -> RunData:
                         "task_family": "arc"}
         else:
             raise UserError(f"{printable(run_dir)} is not a run directory (no {MANIFEST_NAME})")
-    run_schema.check(manifest, run_schema.MANIFEST, str(run_dir / MANIFEST_NAME))
+    run_schema.check_manifest(manifest, str(run_dir / MANIFEST_NAME))
     family = str(manifest.get("task_family") or "erm")
     if family not in FAMILIES:
         raise UserError(f"{printable(run_dir)}: unknown task family {printable(family)!r}")

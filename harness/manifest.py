@@ -1,0 +1,95 @@
+"""What every run's ``manifest.json`` records, whatever the task family, and the schema version
+of each artifact of a run directory.
+
+Readers accept a manifest without ``schema`` (written before versions were recorded, see
+tests/fixtures/runs) as version 1; a version they do not know is theirs to refuse by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from harness.config import RunConfig
+from harness.sandbox.limits import VERDICTS
+
+MANIFEST_SCHEMA = "harness.manifest/1"
+#: The format version of each file a run writes (JSON documents also carry their own).
+ARTIFACT_SCHEMAS: Mapping[str, str] = {
+    "results_attempts.jsonl": "harness.rows/1",
+    "results_attempts.csv": "harness.rows_csv/1",
+    "trials/*.jsonl": "harness.trial_log/1",
+    "runner.log": "harness.runner_log/1",
+}
+
+
+def base_manifest(config: RunConfig, family: str, status: str, argv: list[str],
+                  pool_info: Any, started: float,
+                  previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The keys both families write; ``previous`` (a resumed run's manifest) keeps its
+    creation time and the list of invocations."""
+    previous = previous or {}
+    return {
+        "schema": MANIFEST_SCHEMA,
+        "run_id": config.run_id,
+        "task_family": family,
+        "status": status,
+        "created_at": previous.get("created_at", round(started, 3)),
+        "updated_at": round(time.time(), 3),
+        "argv": argv,
+        "invocations": [*previous.get("invocations", []), {"argv": argv,
+                                                           "at": round(started, 3)}],
+        "config": config.to_dict(),
+        "limits": dataclasses.asdict(config.limits()),
+        "environment": environment_summary(),
+        "packages": package_versions(),
+        "sandbox": pool_info,
+        "verdict_kinds": list(VERDICTS),
+        "artifacts": dict(ARTIFACT_SCHEMAS),
+    }
+
+
+def api_key_source(env: Any = None) -> str | None:
+    """Which variable supplies the API key (never its value)."""
+    import os
+
+    env = os.environ if env is None else env
+    for name in ("TAMU_API_KEY", "OPENAI_API_KEY"):
+        if (env.get(name) or "").strip():
+            return name
+    return None
+
+
+def environment_summary() -> dict[str, Any]:
+    """Facts about the machine and process, without secrets (names of key variables only)."""
+    import os
+    import platform
+    import sys
+
+    from harness.untrusted_text import redact_url
+
+    safe_vars = ("API_MODE", "API_BASE_URL", "OPENAI_BASE_URL", "MODEL", "DATASET_DIR")
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "api_key_source": api_key_source(),
+        "env": {k: redact_url(os.environ[k]) if k.endswith("_URL") else os.environ[k]
+                for k in safe_vars if k in os.environ},
+    }
+
+
+def package_versions(names: Iterable[str] = ("harness", "openai", "numpy", "sympy", "docker",
+                                             "orjson", "click", "rich")) -> dict[str, str | None]:
+    from importlib import metadata
+
+    out: dict[str, str | None] = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
