@@ -34,10 +34,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from harness import selection
 from harness.config import RunConfig
 from harness.dataset_verify import verify_task_dataset
 from harness.errors import UserError
-from harness.report.rundir import RunData, load_run, mean_std, recompute_best, task_order
+from harness.report.rundir import RunData, load_run, task_order
 from harness.run_lock import RunLock
 from harness.sandbox.limits import Limits
 from harness.store import RunStore
@@ -78,7 +79,7 @@ class RerunResult:
 def select_programs(run: RunData, *, all_attempts: bool, functions: Sequence[str] = (),
                     lengths: Sequence[int] = ()) -> tuple[list[dict[str, Any]], list[dict]]:
     """The rows whose programs will run, and the selected rows that hold no program."""
-    pool = run.attempts if all_attempts else (run.best or recompute_best(run.attempts))
+    pool = run.attempts if all_attempts else (run.best or selection.best_rows(run.attempts))
     have_fns = {str(r.get("fn")) for r in pool}
     have_lengths = {int(r.get("length") or 0) for r in pool}
     missing_fns = [f for f in functions if f not in have_fns]
@@ -257,8 +258,8 @@ def _rerun_locked(store: RunStore, config: RunConfig, source: RunData, src_confi
 
     order = {t: i for i, t in enumerate(task_order(rows))}
     out_rows.sort(key=lambda r: (order.get(r["task_id"], 0), r["trial"], r["attempt"]))
-    best = _best_rows(out_rows)
-    summary = _summary_rows(out_rows, best)
+    best = selection.best_rows(out_rows)  # by the NEW validation accuracy
+    summary = selection.summary_rows(best, out_rows, task_order(out_rows), RERUN_METRICS)
     store.append_rows(best + summary)
     store.write_csv(out_rows + best + summary, RERUN_COLUMNS)
     manifest.update(status="complete", updated_at=round(time.time(), 3), sandbox=sandbox_info,
@@ -293,28 +294,5 @@ def _row(config: RunConfig, source: RunData, src: dict[str, Any], task: ErmTask,
     return row
 
 
-def _best_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per (task, trial): the best re-run program by the NEW validation accuracy."""
-    best = recompute_best(rows)
-    for b in best:
-        b["stopped_early"] = False
-    return best
-
-
-def _summary_rows(rows: list[dict[str, Any]], best: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for task_id in task_order(rows):
-        tb = [b for b in best if b["task_id"] == task_id]
-        tr = [r for r in rows if r["task_id"] == task_id]
-        first = tr[0]
-        summary: dict[str, Any] = {k: first.get(k) for k in (
-            "run_id", "model", "fn", "length", "dataset_seed", "dataset_path", "target_name",
-            "source_run_id", "val_size", "test_size")}  # fmt: skip
-        summary.update(row_type="summary", is_summary=True, task_id=task_id, trial=None,
-                       attempt=None, n_trials=len(tb), n_attempts=len(tr))
-        for metric in ("val_acc", "test_acc", "source_val_acc", "source_test_acc"):
-            m, s = mean_std([float(b.get(metric) or 0.0) for b in tb])
-            summary[f"{metric}_mean"], summary[f"{metric}_std"] = m, s
-            summary[metric] = m
-        out.append(summary)
-    return out
+#: A rerun's summaries: the new scores and the source run's, each as mean/std over trials.
+RERUN_METRICS = ("val_acc", "test_acc", "source_val_acc", "source_test_acc")

@@ -16,14 +16,13 @@ are trials that already reached the perfect score.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 import traceback
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from harness import selection
 from harness.manifest import api_key_source
 from harness.models.base import Completion, ModelClient, ModelRequest
 from harness.sandbox.limits import Limits
@@ -138,8 +137,10 @@ class Runner:
         await asyncio.gather(*jobs)
         rows = sorted((r for r in self._rows.values() if r["task_id"] in known),
                       key=_row_order(tasks))  # fmt: skip
-        best = best_rows(rows, tasks, opts)
-        summaries = summary_rows(best, rows, tasks, opts)
+        order = [t.task_id for t in tasks]
+        keys = {t.task_id: t.key for t in tasks}
+        best = selection.best_rows(rows, order, opts.score_key, opts.perfect_score)
+        summaries = selection.summary_rows(best, rows, order, opts.metrics, keys.__getitem__)
         return RunResult(rows, best, summaries, self._new, self._harness_errors,
                          time.perf_counter() - started)
 
@@ -281,86 +282,6 @@ class Runner:
 def _row_order(tasks: Sequence[AttemptTask]) -> Callable[[dict[str, Any]], tuple]:
     order = {t.task_id: i for i, t in enumerate(tasks)}
     return lambda r: (order.get(r["task_id"], 1 << 30), int(r["trial"]), int(r["attempt"]))
-
-
-def pick_best(rows: Iterable[dict[str, Any]], score_key: str = "val_acc") -> dict[str, Any] | None:
-    """Highest selection score; ties go to the earlier attempt."""
-    best: dict[str, Any] | None = None
-    for row in sorted(rows, key=lambda r: int(r["attempt"])):
-        score = float(row.get(score_key) or 0.0)
-        if best is None or score > float(best.get(score_key) or 0.0):
-            best = row
-    return best
-
-
-def best_rows(rows: list[dict[str, Any]], tasks: Sequence[AttemptTask],
-              opts: RunnerOptions) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for task in tasks:
-        for trial in range(1, opts.num_trials + 1):
-            trial_rows = [r for r in rows if r["task_id"] == task.task_id and r["trial"] == trial]
-            best = pick_best(trial_rows, opts.score_key)
-            if best is None:
-                continue
-            perfect = any(float(r.get(opts.score_key) or 0.0) >= opts.perfect_score
-                          for r in trial_rows)  # fmt: skip
-            row = {k: v for k, v in best.items() if k not in ("prompt", "text", "reasoning_text")}
-            row.update(row_type="best", is_summary=True, best_attempt=best["attempt"],
-                       attempts_used=len(trial_rows),
-                       stopped_early=perfect and len(trial_rows) < opts.attempts,
-                       trial_cost=_sum(r.get("estimated_cost") for r in trial_rows))  # fmt: skip
-            out.append(row)
-    return out
-
-
-def _sum(values: Iterable[Any]) -> float | None:
-    vals = [v for v in values if isinstance(v, int | float)]
-    return round(sum(vals), 6) if vals else None
-
-
-def mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
-    if not values:
-        return None, None
-    m = sum(values) / len(values)
-    var = sum((v - m) ** 2 for v in values) / len(values)
-    return m, math.sqrt(var)
-
-
-def summary_rows(best: list[dict[str, Any]], rows: list[dict[str, Any]],
-                 tasks: Sequence[AttemptTask], opts: RunnerOptions) -> list[dict[str, Any]]:
-    """One row per task: mean/std over trials of each best metric, plus totals."""
-    out: list[dict[str, Any]] = []
-    for task in tasks:
-        tb = [b for b in best if b["task_id"] == task.task_id]
-        tr = [r for r in rows if r["task_id"] == task.task_id]
-        if not tr:
-            continue
-        summary: dict[str, Any] = {**{k: v for k, v in tr[0].items() if k in (
-            "run_id", "model", "api_mode", "reasoning_effort", "verbosity", "dataset_seed",
-            "dataset_path", "target_name")}}  # fmt: skip
-        summary.update(row_type="summary", is_summary=True, task_id=task.task_id, **task.key,
-                       trial=None, attempt=None, n_trials=len(tb), n_attempts=len(tr))
-        for metric in opts.metrics:
-            m, s = mean_std([float(b.get(metric) or 0.0) for b in tb])
-            summary[f"{metric}_mean"] = m
-            summary[f"{metric}_std"] = s
-            summary[metric] = m
-        errors: Counter[str] = Counter()
-        for r in tr:
-            errors.update({k: v for k, v in (r.get("errors") or {}).items() if v})
-        summary["errors"] = dict(errors)
-        summary["outcomes"] = dict(Counter(str(r.get("outcome")) for r in tr))
-        summary["compile_errors"] = dict(Counter(str(r["compile_error"]) for r in tr
-                                                 if r.get("compile_error")))  # fmt: skip
-        summary["api_errors"] = sum(1 for r in tr if r.get("api_error"))
-        summary["transductive_attempts"] = sum(1 for r in tr if r.get("transductive"))
-        summary["stopped_early"] = sum(1 for b in tb if b.get("stopped_early"))
-        for tok in ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens"):
-            summary[tok] = sum(int(r.get(tok) or 0) for r in tr)
-        summary["estimated_cost"] = _sum(r.get("estimated_cost") for r in tr)
-        summary["duration_ms"] = round(sum(float(r.get("duration_ms") or 0) for r in tr), 1)
-        out.append(summary)
-    return out
 
 
 # ---------------------------------------------------------------------- run set-up helpers

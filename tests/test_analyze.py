@@ -18,7 +18,8 @@ from generators import TARGETS, build_dataset
 from harness.cli import main
 from harness.report.analyze import Stats, analyze
 from harness.report.leakage import audit_dataset_dir, audit_splits
-from harness.report.rundir import recompute_best, recompute_summary
+from harness.report.rundir import task_order
+from harness.selection import best_rows, summary_rows
 
 # (fn, trial) -> per attempt (val, test, compile_error); the trial stops at a perfect val
 SCRIPT = {
@@ -57,8 +58,8 @@ def make_run(root: Path, datasets: Path, run_id: str = "synthetic", seed: int = 
                          "prompt_tokens": 1000, "completion_tokens": 500, "reasoning_tokens": 100,
                          "cached_tokens": 0, "dataset_path": str(ds.path), "test_size": 1000,
                          "outcome": err or "ok", "estimated_cost": 0.00125})  # fmt: skip
-    best = recompute_best(rows)
-    summary = recompute_summary(best, rows)
+    best = best_rows(rows)
+    summary = summary_rows(best, rows, task_order(rows))
     (run / "results_attempts.jsonl").write_text(
         "".join(json.dumps(r) + "\n" for r in rows + best + summary))
     (run / "manifest.json").write_text(json.dumps(manifest))

@@ -6,8 +6,9 @@ import pytest
 
 from harness.config import RunConfig
 from harness.errors import UserError
-from harness.runner import RunnerOptions, mean_std, pick_best
+from harness.runner import RunnerOptions
 from harness.sandbox.results import ProgramResult, Verdict
+from harness.selection import mean_std, pick_best
 from harness.tasks.erm import (
     ERROR_KINDS,
     attempt_outcome,

@@ -12,12 +12,11 @@ symlink followed, no FIFO opened, sizes capped, JSON depth capped) and every doc
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import run_schema
+from harness import run_schema, selection
 from harness.errors import UserError
 from harness.safe_io import list_files, read_json
 from harness.store import JSONL_NAME, MANIFEST_NAME, latest_attempts, read_jsonl_rows
@@ -82,9 +81,9 @@ def load_run(path: str | Path) -> RunData:
     best = [r for r in rows if r.get("row_type") == "best"]
     summary = [r for r in rows if r.get("row_type") == "summary"]
     if attempts and not best:
-        best = recompute_best(attempts)
+        best = selection.best_rows(attempts)
     if attempts and not summary:
-        summary = recompute_summary(best, attempts)
+        summary = selection.summary_rows(best, attempts, task_order(attempts))
     data = RunData(run_dir, manifest, family, attempts, best, summary)
     if family == "arc":
         data.arc_summary = arc_summary if isinstance(arc_summary, dict) else None
@@ -117,47 +116,3 @@ def task_order(rows: list[dict[str, Any]]) -> list[str]:
     return sorted(first, key=lambda t: first[t])
 
 
-def recompute_best(attempts: list[dict[str, Any]], score_key: str = "val_acc",
-                   perfect: float = 1.0) -> list[dict[str, Any]]:
-    """Best attempt per (task, trial) by `score_key`, ties to the earlier attempt."""
-    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for r in attempts:
-        groups.setdefault((str(r["task_id"]), int(r["trial"])), []).append(r)
-    out = []
-    for (_task, _trial), rows in sorted(groups.items()):
-        rows = sorted(rows, key=lambda r: int(r["attempt"]))
-        best = rows[0]
-        for r in rows[1:]:
-            if float(r.get(score_key) or 0.0) > float(best.get(score_key) or 0.0):
-                best = r
-        row = {k: v for k, v in best.items() if k not in ("prompt", "text", "reasoning_text")}
-        row.update(row_type="best", is_summary=True, best_attempt=best["attempt"],
-                   attempts_used=len(rows),
-                   stopped_early=any(float(r.get(score_key) or 0) >= perfect for r in rows))
-        out.append(row)
-    return out
-
-
-def mean_std(values: list[float]) -> tuple[float | None, float | None]:
-    """Mean and population std (the runner's convention for summary rows)."""
-    if not values:
-        return None, None
-    m = sum(values) / len(values)
-    return m, math.sqrt(sum((v - m) ** 2 for v in values) / len(values))
-
-
-def recompute_summary(best: list[dict[str, Any]],
-                      attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for task_id in task_order(attempts):
-        tb = [b for b in best if b["task_id"] == task_id]
-        tr = [r for r in attempts if r["task_id"] == task_id]
-        row: dict[str, Any] = {"row_type": "summary", "is_summary": True, "task_id": task_id,
-                               "fn": tr[0].get("fn"), "length": tr[0].get("length"),
-                               "model": tr[0].get("model"), "n_trials": len(tb),
-                               "n_attempts": len(tr)}
-        for metric in ("val_acc", "test_acc"):
-            m, s = mean_std([float(b.get(metric) or 0.0) for b in tb])
-            row[f"{metric}_mean"], row[f"{metric}_std"], row[metric] = m, s, m
-        out.append(row)
-    return out
