@@ -25,8 +25,9 @@ from harness.report.rundir import RunData
 from harness.run_lock import RunLock
 from harness.sandbox.limits import Limits
 from harness.store import RunStore
-from harness.tasks.arc import DATASETS, find_task, resolve_subset
+from harness.tasks.arc import DATASETS, find_task
 from harness.tasks.arc_eval import ENTRY, ArcEvalTask, task_result
+from harness.tasks.arc_subsets import resolve_subset
 from harness.transduction import detect_transduction
 from harness.untrusted_text import check_run_id, check_task_id, printable
 

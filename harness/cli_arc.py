@@ -18,7 +18,8 @@ from rich.text import Text
 
 from harness.errors import UserError
 from harness.scoring import Grid
-from harness.tasks.arc import DATASETS, find_task, list_subsets, resolve_subset
+from harness.tasks.arc import DATASETS, find_task
+from harness.tasks.arc_subsets import list_subsets, resolve_subset
 from harness.untrusted_text import console_text, printable
 
 ARC_COLOURS: dict[int, tuple[str, str]] = {

@@ -392,8 +392,8 @@ def arc(ctx: click.Context, transduction_filter: bool, dry_run: bool, no_progres
     import os
 
     from harness.arc_run import ArcOptions, run_arc
-    from harness.tasks.arc import resolve_subset
     from harness.tasks.arc_prompt import load_prompt_version
+    from harness.tasks.arc_subsets import resolve_subset
 
     arc_values = {k: params.pop(k) for k in ARC_FIELDS}
     opts = ArcOptions(**arc_values, transduction_filter=transduction_filter)

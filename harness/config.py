@@ -19,16 +19,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from harness.errors import UserError
-from harness.sandbox.limits import Limits
+from harness.sandbox.backend import BACKENDS, RUNTIMES
+from harness.sandbox.limits import POLICIES, Limits
 from harness.untrusted_text import check_run_id, redact_url
 
 DEFAULT_FUNCTIONS: tuple[str, ...] = tuple(f"fn_{c}" for c in "abcdefghijkl")
 REASONING_EFFORTS = ("minimal", "low", "medium", "high", "none")
 VERBOSITIES = ("low", "medium", "high")
 TOOL_CHOICES = ("auto", "none", "required")
-BACKENDS = ("docker", "process")
-RUNTIMES = ("runc", "runsc")  # Docker OCI runtime; runsc = gVisor
-POLICIES = ("standard", "strict", "off")
 
 ENV_VARS: dict[str, tuple[str, ...]] = {
     "functions": ("FUNCTIONS",),

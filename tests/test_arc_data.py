@@ -13,11 +13,9 @@ from harness.tasks.arc import (
     ArcPair,
     ArcTask,
     find_task,
-    list_subsets,
     load_dataset,
     load_task_dir,
     load_task_file,
-    resolve_subset,
 )
 from harness.tasks.arc_prompt import (
     PairOutcome,
@@ -27,6 +25,7 @@ from harness.tasks.arc_prompt import (
     list_prompt_versions,
     load_prompt_version,
 )
+from harness.tasks.arc_subsets import list_subsets, resolve_subset
 
 
 def ids(tasks: list[ArcTask]) -> list[str]:

@@ -26,10 +26,11 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.report.analysis_model import Analysis
 from harness.report.leakage import SplitAudit, audit_run_datasets
 from harness.report.rundir import RunData, load_run, task_order
 from harness.safe_io import make_folder, write_atomic
@@ -87,20 +88,6 @@ def _f(v: Any) -> float:
         return float(v or 0.0)
     except (TypeError, ValueError):
         return 0.0
-
-
-@dataclass
-class Analysis:
-    """Everything `analyze` computed for one run (or a pool of runs)."""
-
-    run_ids: list[str]
-    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    gate: dict[str, Any] = field(default_factory=dict)
-    leakage: list[SplitAudit] = field(default_factory=list)
-    plots: dict[str, Path] = field(default_factory=dict)
-    plot_png: dict[str, bytes] = field(default_factory=dict)  # the same plots, as written
-    best: list[dict[str, Any]] = field(default_factory=list)  # selected programs' rows
-    out_dir: Path | None = None
 
 
 # ---------------------------------------------------------------------- tables
@@ -312,7 +299,7 @@ def write_analysis(result: Analysis, out_dir: Path, plots: bool = True,
         write_csv(out_dir / f"{name}.csv", rows, root=base)
     write_atomic(out_dir / "gate.json", json.dumps(result.gate, indent=2) + "\n", root=base)
     if plots:
-        from harness.report.plots import write_plots
+        from harness.report.plots import write_plots  # matplotlib: imported only to plot
 
         result.plot_png = write_plots(result)
         for name, data in result.plot_png.items():

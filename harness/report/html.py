@@ -25,7 +25,8 @@ from typing import Any
 
 import jinja2
 
-from harness.report.analyze import ANALYSIS_DIR, Analysis, analyze_runs
+from harness.report.analysis_model import Analysis
+from harness.report.analyze import ANALYSIS_DIR, analyze_runs
 from harness.report.rundir import RunData, load_run, task_order
 from harness.safe_io import write_atomic
 from harness.untrusted_text import console_text

@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 if TYPE_CHECKING:
-    from harness.report.analyze import Analysis
+    from harness.report.analysis_model import Analysis
 
 # ARC colour map: 0 black, 1 blue, 2 red, 3 green, 4 yellow, 5 grey, 6 pink, 7 orange,
 # 8 purple (light blue in the official viewer), 9 brown

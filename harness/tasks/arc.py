@@ -219,22 +219,3 @@ def find_task(name: str, task_id: str, data_dir: str | Path | None = None) -> Ar
                 return task
     where = str(data_dir) if data_dir is not None else name
     raise UserError(f"unknown task id '{task_id}' in {where}")
-
-
-# --------------------------------------------------------------------------- subsets
-# Implemented in arc_subsets (which imports this module); these wrappers import lazily so
-# callers can use `harness.tasks.arc` as the one entry point without an import cycle.
-
-
-def resolve_subset(dataset: str, subset: str, data_dir: str | Path | None = None) -> list[ArcTask]:
-    """See `harness.tasks.arc_subsets.resolve_subset`."""
-    from harness.tasks.arc_subsets import resolve_subset as _resolve
-
-    return _resolve(dataset, subset, data_dir)
-
-
-def list_subsets(dataset: str, data_dir: str | Path | None = None) -> list[tuple[str, int]]:
-    """See `harness.tasks.arc_subsets.list_subsets`."""
-    from harness.tasks.arc_subsets import list_subsets as _list
-
-    return _list(dataset, data_dir)
