@@ -20,13 +20,16 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harness import selection
 from harness.manifest import api_key_source
 from harness.models.base import Completion, ModelClient, ModelRequest
 from harness.sandbox.limits import Limits
 from harness.store import RunStore
+
+if TYPE_CHECKING:
+    from harness.sandbox.backend import Backend
 
 
 class AttemptTask(Protocol):
@@ -44,7 +47,7 @@ class AttemptTask(Protocol):
 
     def row_fields(self) -> dict[str, Any]: ...  # dataset facts copied into rows
 
-    async def evaluate(self, code: str, pool: Any, limits: Limits) -> dict[str, Any]: ...
+    async def evaluate(self, code: str, pool: Backend, limits: Limits) -> dict[str, Any]: ...
     # must return at least the selection score key (e.g. "val_acc"); may set "compile_error"
 
     # Optional (looked up with getattr): `async follow_up(row, request, client, pool, limits,
@@ -91,7 +94,7 @@ class Runner:
         self,
         *,
         client: ModelClient,
-        pool: Any,
+        pool: Backend,
         store: RunStore,
         make_request: RequestFactory,
         limits: Limits,
@@ -352,7 +355,7 @@ class ModelSession:
             self.server.stop()
             self.server = None
 
-    def run_tasks(self, tasks: Sequence[AttemptTask], *, pool: Any, store: RunStore,
+    def run_tasks(self, tasks: Sequence[AttemptTask], *, pool: Backend, store: RunStore,
                   limits: Limits, options: RunnerOptions, **runner_kwargs: Any) -> RunResult:
         """Run the loop over ``tasks`` with this session's client and close the client on the
         loop that used it (both families' commands end up here)."""

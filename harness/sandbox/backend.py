@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from harness.errors import UserError
+from harness.sandbox.errors import SandboxError
 from harness.sandbox.limits import Limits
 from harness.sandbox.pool import WorkerFactory, WorkerPool
 from harness.sandbox.protocol import Batch
@@ -101,8 +101,8 @@ def check_runtime(backend: str, runtime: str | None) -> None:
     if runtime is None:
         return
     if runtime not in RUNTIMES:
-        raise UserError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
+        raise SandboxError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
     provider = PROVIDERS.get(backend)
     if runtime != "runc" and (provider is None or not provider.containers):
-        raise UserError(f"--runtime {runtime} needs --backend docker (the {backend} backend "
+        raise SandboxError(f"--runtime {runtime} needs --backend docker (the {backend} backend "
                         "runs no container)")

@@ -16,8 +16,8 @@ import threading
 import time
 from typing import Any
 
-from harness.errors import UserError
 from harness.sandbox.backend import RUNTIMES
+from harness.sandbox.errors import SandboxError
 from harness.sandbox.image import docker_client, require_image
 from harness.sandbox.protocol import WorkerLost
 from harness.sandbox.worker import Worker, recv_deadline_remaining
@@ -134,7 +134,7 @@ class DockerWorkerFactory:
                  pids_limit: int | None = None, runtime: str | None = None) -> None:
         runtime = runtime or "runc"
         if runtime not in RUNTIMES:
-            raise UserError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
+            raise SandboxError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
         self.client = docker_client()
         if runtime != "runc":
             require_runtime(self.client, runtime)
@@ -238,7 +238,7 @@ def docker_runtimes(client: Any) -> set[str]:
 
 def require_runtime(client: Any, runtime: str) -> None:
     if runtime not in docker_runtimes(client):
-        raise UserError(f"Docker does not know the {runtime} runtime: run "
+        raise SandboxError(f"Docker does not know the {runtime} runtime: run "
                         f"`make sandbox RUNTIME={runtime}` (as root) to install and register it")
 
 

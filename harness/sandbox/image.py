@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.errors import UserError
+from harness.sandbox.errors import SandboxError
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE_REPO = "harness-sandbox"
@@ -52,7 +52,7 @@ def docker_client():  # noqa: ANN201 - docker is imported lazily (the process ba
         client = docker.from_env(timeout=120)
         client.ping()
     except DockerException as exc:
-        raise UserError(
+        raise SandboxError(
             "no Docker daemon answers: run `make sandbox` (installs and starts Docker Engine "
             "when run as root), start Docker yourself, or pass --backend process "
             f"({str(exc).splitlines()[0][:120]})") from None
@@ -72,7 +72,7 @@ def image_exists(client, tag: str) -> bool:  # noqa: ANN001
 def require_image(client) -> str:  # noqa: ANN001
     tag = image_tag()
     if not image_exists(client, tag):
-        raise UserError(f"the sandbox image {tag} is not built: run `make sandbox` "
+        raise SandboxError(f"the sandbox image {tag} is not built: run `make sandbox` "
                         "(or `harness sandbox build`), or pass --backend process")
     return tag
 
@@ -100,7 +100,8 @@ def download_wheels(log: Callable[[str], None]) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PIP_FIND_LINKS"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        raise UserError(f"pip download of the sandbox wheels failed: {proc.stderr.strip()[-300:]}")
+        raise SandboxError("pip download of the sandbox wheels failed: "
+                           f"{proc.stderr.strip()[-300:]}")
     stamp.write_text(wanted)
 
 
@@ -122,7 +123,7 @@ def debian_mirror() -> str:
             parts = line.split()
             if len(parts) >= 3 and parts[0] == "deb" and "security" not in parts[1]:
                 return parts[1]
-    raise UserError("no Debian mirror found in /etc/apt; set HARNESS_DEBIAN_MIRROR")
+    raise SandboxError("no Debian mirror found in /etc/apt; set HARNESS_DEBIAN_MIRROR")
 
 
 def bootstrap_base(client, log: Callable[[str], None]) -> str:  # noqa: ANN001
@@ -131,7 +132,7 @@ def bootstrap_base(client, log: Callable[[str], None]) -> str:  # noqa: ANN001
         return LOCAL_BASE
     if shutil.which("debootstrap") is None:
         if os.geteuid() != 0:
-            raise UserError("no base image and no debootstrap: install debootstrap, or pass "
+            raise SandboxError("no base image and no debootstrap: install debootstrap, or pass "
                             "BASE_IMAGE=<an image with python3.11> to make sandbox")
         log("installing debootstrap")
         subprocess.run(["apt-get", "install", "-y", "-qq", "debootstrap"], check=True,
@@ -143,7 +144,7 @@ def bootstrap_base(client, log: Callable[[str], None]) -> str:  # noqa: ANN001
             ["debootstrap", "--variant=minbase", "--include=python3", "bookworm", str(root),
              debian_mirror()], capture_output=True, text=True)
         if proc.returncode != 0:
-            raise UserError(f"debootstrap failed: {proc.stdout.strip()[-300:]}")
+            raise SandboxError(f"debootstrap failed: {proc.stdout.strip()[-300:]}")
         for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
             shutil.rmtree(root / junk, ignore_errors=True)
         log("importing the root as a local base image")
@@ -152,7 +153,7 @@ def bootstrap_base(client, log: Callable[[str], None]) -> str:  # noqa: ANN001
                              capture_output=True, text=True)
         tar.wait()
         if imp.returncode != 0:
-            raise UserError(f"docker import failed: {imp.stderr.strip()[-300:]}")
+            raise SandboxError(f"docker import failed: {imp.stderr.strip()[-300:]}")
     return LOCAL_BASE
 
 
@@ -197,7 +198,7 @@ def build_image(base_image: str | None = None, force: bool = False,
                             network_mode="none", labels={"harness.sandbox.hash": tag})
     except BuildError as exc:
         tail = "".join(str(x.get("stream", x.get("error", ""))) for x in exc.build_log)[-600:]
-        raise UserError(f"building the sandbox image failed: {tail.strip()}") from None
+        raise SandboxError(f"building the sandbox image failed: {tail.strip()}") from None
     client.images.get(tag).tag(IMAGE_REPO, "latest")
     log(f"built {tag}")
     return tag

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.extract import extract_arc_code
 from harness.models.base import Completion, ModelRequest
@@ -41,6 +41,9 @@ from harness.voting import (
     train_majority,
     weighted_majority,
 )
+
+if TYPE_CHECKING:
+    from harness.sandbox.backend import Backend
 
 ENTRY = "transform"
 INVALID_GRID = "not a rectangular list of lists of ints 0-9 (1x1 to 30x30)"
@@ -117,7 +120,7 @@ class ArcEvalTask:
                 "n_test": self.n_test, "prompt_version": self.prompt_version,
                 "transduction_filter": self.transduction_filter}  # fmt: skip
 
-    async def evaluate(self, code: str, pool: Any, limits: Limits) -> dict[str, Any]:
+    async def evaluate(self, code: str, pool: Backend, limits: Limits) -> dict[str, Any]:
         """Transduction check, then one sandbox batch over train + test inputs, scored here."""
         flagged, reason = detect_transduction(code, self.train_outputs)
         if flagged and self.transduction_filter:
@@ -220,8 +223,9 @@ class ArcEvalTask:
         ]  # fmt: skip
         return feedback_message(outcomes, self.prompt_version, self.prompt_dir)
 
-    async def follow_up(self, row: dict[str, Any], request: ModelRequest, client: Any, pool: Any,
-                        limits: Limits, cost: Callable[[Completion], float | None] | None,
+    async def follow_up(self, row: dict[str, Any], request: ModelRequest, client: Any,
+                        pool: Backend, limits: Limits,
+                        cost: Callable[[Completion], float | None] | None,
                         ) -> dict[str, Any]:  # fmt: skip
         """Turns 2..max_turns (the runner has done turn 1 into `row`); returns row updates."""
         first = _turn_from_row(1, row)

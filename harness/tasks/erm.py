@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generators import TARGETS, DatasetError, build_dataset
 from harness.errors import UserError
@@ -21,6 +21,9 @@ from harness.sandbox.limits import ERROR_VERDICTS, Limits
 from harness.sandbox.results import ProgramResult
 from harness.scoring import normalise_binary_label
 from harness.transduction import detect_lookup_table
+
+if TYPE_CHECKING:
+    from harness.sandbox.backend import Backend
 
 ERROR_KINDS: tuple[str, ...] = ERROR_VERDICTS
 """Per-input error kinds counted for every attempt (syntax ... crash)."""
@@ -114,7 +117,7 @@ class ErmTask:
             "test_size": len(self.test_labels),
         }
 
-    async def evaluate(self, code: str, pool: Any, limits: Limits) -> dict[str, Any]:
+    async def evaluate(self, code: str, pool: Backend, limits: Limits) -> dict[str, Any]:
         """Run `code` on val+test inputs in the sandbox and score it on the host."""
         if self.batch is None:
             self.batch = pool.batch(self.eval_inputs)
