@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.errors import UserError
+from harness.manifest import recorded_limits, recorded_policy
 from harness.report.rundir import RunData
 from harness.run_lock import RunLock
 from harness.sandbox.limits import Limits
@@ -111,14 +112,9 @@ def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
                    for task_id in ids]
     if limit:
         targets = targets[:limit]
-    limits_d = manifest_src.get("limits") or {}
-    if not isinstance(limits_d, dict):
-        limits_d = {}
-    run_policy = check_rerun_policy(limits_d.get("policy", "standard"), policy, source.dir)
+    run_policy = check_rerun_policy(recorded_policy(manifest_src), policy, source.dir)
     try:
-        limits = Limits(time_limit_s=float(limits_d.get("time_limit_s", 0.5)),
-                        batch_budget_s=float(limits_d.get("batch_budget_s", 10.0)),
-                        memory_mb=int(limits_d.get("memory_mb", 1024)), policy=run_policy)
+        limits = recorded_limits(manifest_src, run_policy)
     except (TypeError, ValueError) as exc:
         raise UserError(f"{source.dir}/manifest.json: bad limits ({exc})") from None
     store = RunStore.create(str(out_dir), run_id)

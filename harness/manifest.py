@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from harness.config import RunConfig
-from harness.sandbox.limits import VERDICTS
+from harness.sandbox.limits import VERDICTS, Limits
 
 MANIFEST_SCHEMA = "harness.manifest/1"
 #: The format version of each file a run writes (JSON documents also carry their own).
@@ -93,3 +93,29 @@ def package_versions(names: Iterable[str] = ("harness", "openai", "numpy", "symp
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
+
+
+def _section(manifest: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = manifest.get(name)
+    return value if isinstance(value, Mapping) else {}
+
+
+def recorded_policy(manifest: Mapping[str, Any]) -> Any:
+    """The language policy a run was made with (its limits', else its config's, else the
+    default); the caller checks it (``resume_trust.check_rerun_policy``)."""
+    return _section(manifest, "limits").get(
+        "policy", _section(manifest, "config").get("policy", Limits().policy))
+
+
+def recorded_limits(manifest: Mapping[str, Any], policy: str) -> Limits:
+    """The limits a run was made with, under ``policy``: each from the manifest's ``limits``,
+    else its ``config``, else the default (one rule for both families' reruns). A malformed
+    value is a ``ValueError``/``TypeError`` for the caller to name."""
+    limits, config, default = _section(manifest, "limits"), _section(manifest, "config"), Limits()
+    return Limits(
+        time_limit_s=float(limits.get("time_limit_s", config.get("time_limit",
+                                                                 default.time_limit_s))),
+        batch_budget_s=float(limits.get("batch_budget_s", config.get("batch_budget",
+                                                                     default.batch_budget_s))),
+        memory_mb=int(limits.get("memory_mb", config.get("memory_mb", default.memory_mb))),
+        policy=policy)  # fmt: skip

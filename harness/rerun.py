@@ -38,6 +38,7 @@ from harness import selection
 from harness.config import RunConfig
 from harness.dataset_verify import verify_task_dataset
 from harness.errors import UserError
+from harness.manifest import recorded_limits, recorded_policy
 from harness.report.rundir import RunData, load_run, task_order
 from harness.run_lock import RunLock
 from harness.sandbox.limits import Limits
@@ -146,11 +147,7 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
     dirs = check_dataset_dirs(dataclasses.asdict(src_config), user,
                               {"dataset_dir": dataset_dir, "tabular_dir": tabular_dir},
                               source.dir)
-    limits_d = source.manifest.get("limits") or {}
-    if not isinstance(limits_d, dict):
-        limits_d = {}
-    run_policy = check_rerun_policy(limits_d.get("policy", src_config.policy), policy,
-                                    source.dir)
+    run_policy = check_rerun_policy(recorded_policy(source.manifest), policy, source.dir)
     try:
         config = dataclasses.replace(
             src_config,
@@ -164,11 +161,7 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
             **dirs,
         )
         config.validate()
-        limits = Limits(time_limit_s=float(limits_d.get("time_limit_s", config.time_limit)),
-                        batch_budget_s=float(limits_d.get("batch_budget_s",
-                                                          config.batch_budget)),
-                        memory_mb=int(limits_d.get("memory_mb", config.memory_mb)),
-                        policy=run_policy)  # fmt: skip
+        limits = recorded_limits(source.manifest, run_policy)
     except (TypeError, ValueError) as exc:
         raise UserError(f"bad rerun settings: {exc}") from None
 
