@@ -229,10 +229,9 @@ def _run_arc_locked(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[Arc
                           f"candidates {res['candidates']}/{res['attempts']}",
                           highlight=False)  # fmt: skip
 
-    session = ModelSession(config)
-    if session.key_note:
-        console.print(session.key_note, highlight=False, markup=False)
-    try:
+    with ModelSession(config) as session:
+        if session.key_note:
+            console.print(session.key_note, highlight=False, markup=False)
         with make_backend(config.backend, workers=config.workers, limits=config.limits(),
                           **config.sandbox_options(),
                           warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
@@ -253,8 +252,6 @@ def _run_arc_locked(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[Arc
                                            row_base=row_base, outcome=attempt_outcome,
                                            progress=progress,
                                            on_trial_done=on_trial_done)  # fmt: skip
-    finally:
-        session.stop_server()
     task_ids = [t.task_id for t in tasks]
     runs = []
     for k in range(1, opts.repeat_runs + 1):

@@ -291,10 +291,9 @@ def _run_erm_locked(config: RunConfig, points: list[tuple[str, int]], store: Run
     argv = redact_argv(argv or [])
     store.log("invocation", argv=argv, resumed=resumed, config=config.to_dict())
     tasks = _tasks(config, points, log=store.log, verify=resumed)
-    session = ModelSession(config)
-    if session.key_note:
-        console.print(session.key_note, highlight=False, markup=False)
-    try:
+    with ModelSession(config) as session:
+        if session.key_note:
+            console.print(session.key_note, highlight=False, markup=False)
         with make_backend(config.backend, workers=config.workers, limits=config.limits(),
                           **config.sandbox_options(),
                           warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
@@ -311,8 +310,6 @@ def _run_erm_locked(config: RunConfig, points: list[tuple[str, int]], store: Run
                                            limits=config.limits(), options=options,
                                            row_base=row_base, outcome=attempt_outcome,
                                            progress=progress)  # fmt: skip
-    finally:
-        session.stop_server()
     store.append_rows(result.best_rows + result.summary_rows)
     store.write_csv(result.attempt_rows + result.best_rows + result.summary_rows, CSV_COLUMNS)
     store.write_manifest(_manifest(config, argv, tasks, pool_info, "complete", result, started,

@@ -290,8 +290,8 @@ def _row_order(tasks: Sequence[AttemptTask]) -> Callable[[dict[str, Any]], tuple
 # ---------------------------------------------------------------------- run set-up helpers
 class ModelSession:
     """A model client for a run, with the mock server started on loopback when the model is a
-    mock and no base URL was given. Use as a context manager; `close()` on the event loop that
-    ran the completions (the async client) is `aclose()`."""
+    mock and no base URL was given. A context manager: leaving it stops the mock server (the
+    async client is closed by ``run_tasks``, on the event loop that used it)."""
 
     def __init__(self, config: Any, *, require_key: bool = True) -> None:
         from harness.models.factory import is_mock_model, make_client
@@ -344,11 +344,11 @@ class ModelSession:
                              self.config.output_rate)  # fmt: skip
         return None if cost is None else round(cost, 8)
 
-    async def aclose(self) -> None:
-        try:
-            await self.client.aclose()
-        finally:
-            self.stop_server()
+    def __enter__(self) -> ModelSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_server()
 
     def stop_server(self) -> None:
         if self.server is not None:
