@@ -15,9 +15,10 @@ import pytest
 from harness.config import RunConfig
 from harness.errors import UserError
 from harness.sandbox.backend import check_runtime, make_backend
+from harness.sandbox.corpus import LEGIT
 from harness.sandbox.docker_pool import LABEL, docker_runtimes, require_runtime
+from harness.sandbox.hostile_corpus import HOSTILE
 from harness.sandbox.limits import Limits
-from tests.corpus import HOSTILE, LEGIT
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = str(Path(sys.executable).parent / "harness")

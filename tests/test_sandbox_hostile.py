@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from harness.sandbox.corpus import LEGIT
 from harness.sandbox.docker_pool import LABEL
+from harness.sandbox.hostile_corpus import HOSTILE
 from harness.sandbox.limits import Limits
-from tests.corpus import HOSTILE, LEGIT
 
 pytestmark = pytest.mark.docker
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from harness.sandbox.corpus import LEGIT
 from harness.sandbox.limits import Limits
-from tests.corpus import LEGIT
 
 pytestmark = pytest.mark.docker
 

@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from harness.sandbox.backend import make_backend
+from harness.sandbox.corpus import LEGIT
 from harness.sandbox.docker_pool import count_containers
+from harness.sandbox.hostile_corpus import HOSTILE
 from harness.sandbox.limits import Limits
-from tests.corpus import HOSTILE, LEGIT
 
 pytestmark = pytest.mark.docker
 
