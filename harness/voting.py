@@ -13,6 +13,7 @@ import math
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.scoring import Grid, grid_correct
 
@@ -50,25 +51,28 @@ class AttemptOutcome:
 
 @dataclass(frozen=True)
 class TaskVotes:
-    """Voting results of one task. Scores are official task scores in [0, 1]."""
+    """Voting results of one task. Scores are official task scores in [0, 1], None when the
+    task ships no test outputs (nothing to score against)."""
 
     n_attempts: int
     n_candidates: int
     weighted_guesses: list[list[Grid]]
     train_majority_guesses: list[list[Grid]]
-    weighted_score: float
-    train_majority_score: float
-    oracle_score: float
+    weighted_score: float | None
+    train_majority_score: float | None
+    oracle_score: float | None
     any_all_train_correct: bool
     any_train_correct: bool
+    best_train_acc: float = 0.0
+    attempts_test_correct: int | None = None  # candidates that solve every test output alone
 
     @property
-    def weighted_all_solved(self) -> bool:
-        return self.weighted_score == 1.0
+    def weighted_all_solved(self) -> bool | None:
+        return None if self.weighted_score is None else self.weighted_score == 1.0
 
     @property
-    def train_majority_all_solved(self) -> bool:
-        return self.train_majority_score == 1.0
+    def train_majority_all_solved(self) -> bool | None:
+        return None if self.train_majority_score is None else self.train_majority_score == 1.0
 
 
 @dataclass(frozen=True)
@@ -180,26 +184,32 @@ def oracle_score(
     return sum(mask) / len(mask)
 
 
-def vote_task(
-    attempts: Sequence[AttemptOutcome], expected: Sequence[Grid], exclude_transductive: bool = True
-) -> TaskVotes:
-    """Everything the run summary needs about one task (expected = test outputs, host side)."""
+def vote_task(attempts: Sequence[AttemptOutcome], expected: Sequence[Grid] | None,
+              exclude_transductive: bool = True) -> TaskVotes:
+    """Everything a run's summary needs about one task (``expected``: its test outputs, host
+    side; None when the task ships none). Train figures count attempts that produced a program,
+    are not excluded as transductive and did not fail as a whole."""
     weighted = weighted_majority(attempts, exclude_transductive)
     by_train = train_majority(attempts, exclude_transductive)
-    usable = [
-        a for a in attempts if a.has_program and not (exclude_transductive and a.transductive)
-    ]
+    candidates = [a for a in attempts if is_candidate(a, exclude_transductive)]
+    usable = [a for a in attempts if a.has_program and a.error is None
+              and not (exclude_transductive and a.transductive)]  # fmt: skip
+    scores: dict[str, Any] = {"weighted_score": None, "train_majority_score": None,
+                              "oracle_score": None, "attempts_test_correct": None}
+    if expected is not None:
+        scores.update(
+            weighted_score=official_task_score(weighted, expected),
+            train_majority_score=official_task_score(by_train, expected),
+            oracle_score=oracle_score(attempts, expected, exclude_transductive),
+            attempts_test_correct=sum(
+                1 for a in candidates
+                if official_task_score([a.test_predictions], expected) == 1.0))  # fmt: skip
     return TaskVotes(
-        n_attempts=len(attempts),
-        n_candidates=sum(is_candidate(a, exclude_transductive) for a in attempts),
-        weighted_guesses=weighted,
+        n_attempts=len(attempts), n_candidates=len(candidates), weighted_guesses=weighted,
         train_majority_guesses=by_train,
-        weighted_score=official_task_score(weighted, expected),
-        train_majority_score=official_task_score(by_train, expected),
-        oracle_score=oracle_score(attempts, expected, exclude_transductive),
         any_all_train_correct=any(a.train_correct and all(a.train_correct) for a in usable),
         any_train_correct=any(any(a.train_correct) for a in usable),
-    )
+        best_train_acc=max((a.train_accuracy for a in usable), default=0.0), **scores)
 
 
 def run_score(task_scores: Mapping[str, float], task_ids: Sequence[str]) -> float:

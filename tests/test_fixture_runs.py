@@ -110,3 +110,26 @@ def test_a_manifest_from_a_newer_harness_is_one_error_line(copy, tmp_path, comma
     text = result.output.strip()
     assert "harness.manifest/99" in text and "newer harness" in text, text
     assert "Traceback" not in text and text.count("\n") == 0, text
+
+
+def test_arc_task_results_recomputed_from_stored_attempts_match_the_recorded_ones():
+    # tasks/arc_eval.task_result (which scores real runs, through voting.vote_task) against
+    # what the run recorded when it scored these attempts.
+    from harness.arc_run import ArcOptions, make_tasks
+    from harness.store import read_jsonl_rows
+    from harness.tasks.arc import find_task
+    from harness.tasks.arc_eval import task_result
+
+    run = FIXTURES / "arc-v1"
+    manifest = json.loads((run / "manifest.json").read_text())
+    recorded = json.loads((run / "summary.json").read_text())["tasks"]
+    rows = [r for r in read_jsonl_rows(run / "results_attempts.jsonl", root=run)
+            if r.get("row_type") == "attempt"]
+    opts = ArcOptions(**manifest["arc"])
+    tasks = make_tasks([find_task(opts.dataset, t) for t in manifest["task_ids"]], opts)
+    keys = ("score", "train_majority_score", "oracle_score", "oracle", "candidates",
+            "train_perfect", "train_partial", "best_train_acc", "attempts_test_correct",
+            "weighted_guesses", "outcomes", "transductive")
+    for task in tasks:
+        mine = task_result(task, [r for r in rows if r["task_id"] == task.task_id])
+        assert {k: mine[k] for k in keys} == {k: recorded[task.task_id][k] for k in keys}

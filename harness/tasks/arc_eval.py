@@ -33,14 +33,7 @@ from harness.tasks.arc_prompt import (
     feedback_message,
 )
 from harness.transduction import detect_transduction
-from harness.voting import (
-    AttemptOutcome,
-    is_candidate,
-    official_task_score,
-    oracle_score,
-    train_majority,
-    weighted_majority,
-)
+from harness.voting import AttemptOutcome, vote_task
 
 if TYPE_CHECKING:
     from harness.sandbox.backend import Backend
@@ -373,46 +366,34 @@ def to_outcome(row: dict[str, Any], n_train: int, n_test: int) -> AttemptOutcome
 def task_result(task: ArcEvalTask, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Votes and scores of one task over its attempts (one run). Scores are None when the task
     has no shipped test outputs."""
-    exclude = task.transduction_filter
     rows = sorted(rows, key=lambda r: int(r["attempt"]))
     outcomes = [to_outcome(r, task.n_train, task.n_test) for r in rows]
     expected = task.task.test_outputs
-    known = all(e is not None for e in expected)
-    weighted = weighted_majority(outcomes, exclude)
-    by_train = train_majority(outcomes, exclude)
-    cands = [a for a in outcomes if is_candidate(a, exclude)]
-    usable = [a for a in outcomes if a.has_program and not (exclude and a.transductive)
-              and a.error is None]  # fmt: skip
-    result: dict[str, Any] = {
+    grids = None if any(e is None for e in expected) else list(expected)
+    votes = vote_task(outcomes, grids, task.transduction_filter)
+    return {
         "task_id": task.task_id,
         "n_train": task.n_train,
         "n_test": task.n_test,
-        "attempts": len(rows),
-        "candidates": len(cands),
-        "score": None, "weighted_score": None, "train_majority_score": None,
-        "oracle_score": None, "oracle": None, "all_test_solved": None,
-        "train_majority_all_test_solved": None,
-        "train_perfect": any(a.train_correct and all(a.train_correct) for a in usable),
-        "train_partial": any(any(a.train_correct) for a in usable),
-        "best_train_acc": max((a.train_accuracy for a in usable), default=0.0),
-        "weighted_guesses": weighted,
-        "train_majority_guesses": by_train,
-        "attempts_test_correct": None,
+        "attempts": votes.n_attempts,
+        "candidates": votes.n_candidates,
+        "score": votes.weighted_score, "weighted_score": votes.weighted_score,
+        "train_majority_score": votes.train_majority_score,
+        "oracle_score": votes.oracle_score,
+        "oracle": None if grids is None else bool(votes.attempts_test_correct),
+        "all_test_solved": votes.weighted_all_solved,
+        "train_majority_all_test_solved": votes.train_majority_all_solved,
+        "train_perfect": votes.any_all_train_correct,
+        "train_partial": votes.any_train_correct,
+        "best_train_acc": votes.best_train_acc,
+        "weighted_guesses": votes.weighted_guesses,
+        "train_majority_guesses": votes.train_majority_guesses,
+        "attempts_test_correct": votes.attempts_test_correct,
         "outcomes": dict(Counter(attempt_outcome(r) for r in rows)),
         "transductive": sum(1 for r in rows if r.get("transductive")),
         "estimated_cost": _sum([r.get("estimated_cost") for r in rows]),
         **{k: sum(int(r.get(k) or 0) for r in rows) for k in USAGE_KEYS},
     }  # fmt: skip
-    if known:
-        grids: list[Grid] = [e for e in expected if e is not None]
-        score = official_task_score(weighted, grids)
-        tm = official_task_score(by_train, grids)
-        whole = [a for a in cands if official_task_score([a.test_predictions], grids) == 1.0]
-        result.update(score=score, weighted_score=score, train_majority_score=tm,
-                      oracle_score=oracle_score(outcomes, grids, exclude), oracle=bool(whole),
-                      all_test_solved=score == 1.0, train_majority_all_test_solved=tm == 1.0,
-                      attempts_test_correct=len(whole))  # fmt: skip
-    return result
 
 
 def task_log(task: ArcEvalTask, run: int, rows: Sequence[dict[str, Any]],
