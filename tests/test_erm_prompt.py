@@ -1,14 +1,11 @@
-"""ERM prompt wording, scoring of sandbox results, grid, config precedence, best selection."""
+"""The hidden-mapping family: prompt wording, the grid, scoring of sandbox results."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.config import RunConfig
 from harness.errors import UserError
-from harness.runner import RunnerOptions
 from harness.sandbox.results import ProgramResult, Verdict
-from harness.selection import mean_std, pick_best
 from harness.tasks.erm import (
     ERROR_KINDS,
     attempt_outcome,
@@ -84,32 +81,3 @@ def test_attempt_outcome():
     assert attempt_outcome({"compile_error": "no_code_found"}) == "no_code_found"
     assert attempt_outcome({"errors": {"timeout": 2, "memory": 5}}) == "memory"
     assert attempt_outcome({"errors": {"timeout": 0}}) == "ok"
-
-
-def test_best_is_by_validation_ties_to_earlier():
-    rows = [{"attempt": 2, "val_acc": 0.9, "test_acc": 0.1},
-            {"attempt": 1, "val_acc": 0.9, "test_acc": 0.5},
-            {"attempt": 3, "val_acc": 0.8, "test_acc": 1.0}]
-    assert pick_best(rows)["attempt"] == 1
-    assert pick_best([]) is None
-    assert mean_std([1.0, 0.0]) == (0.5, 0.5)
-    assert RunnerOptions().score_key == "val_acc"
-
-
-def test_config_precedence_flag_env_default():
-    env = {"API_MODE": "chat_completions", "TEST_SIZE": "500", "API_BASE_URL": "http://x/v1",
-           "FUNCTIONS": "fn_a,fn_b", "ENABLE_CODE_INTERPRETER": "1"}
-    c = RunConfig.resolve({"test_size": 300}, env=env)
-    assert c.test_size == 300 and c.api_mode == "chat_completions"
-    assert c.base_url == "http://x/v1" and c.functions == ("fn_a", "fn_b")
-    assert c.enable_code_interpreter is True and c.attempts == 5 and c.run_id
-    d = RunConfig.resolve({}, env={})
-    assert d.api_mode == "responses" and d.test_size == 10000 and d.model == "gpt-5"
-    assert RunConfig.from_dict(c.to_dict()) == c
-    assert c.differences(RunConfig.from_dict({**c.to_dict(), "concurrency": 9})) == []
-    assert c.differences(RunConfig.from_dict({**c.to_dict(), "attempts": 9})) == ["attempts"]
-    with pytest.raises(UserError):
-        RunConfig.resolve({"attempts": 0}, env={})
-    with pytest.raises(UserError):
-        RunConfig.resolve({"mock_policy": "bogus"}, env={})
-    assert "api_key" not in c.to_dict()

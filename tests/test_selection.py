@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harness.selection import best_rows, mean_std, summary_rows
+from harness.runner import RunnerOptions
+from harness.selection import best_rows, mean_std, pick_best, summary_rows
 
 
 def _row(task: str, trial: int, attempt: int, val: float, test: float, **kw) -> dict:
@@ -36,3 +37,13 @@ def test_summary_is_mean_and_population_std_over_trials_in_the_given_order():
     assert (summary[0]["n_trials"], summary[1]["prompt_tokens"]) == (2, 10)
     assert summary[1]["estimated_cost"] == 0.5 and summary[1]["outcomes"] == {"ok": 1}
     assert mean_std([]) == (None, None)
+
+
+def test_best_is_by_validation_ties_to_earlier():
+    rows = [{"attempt": 2, "val_acc": 0.9, "test_acc": 0.1},
+            {"attempt": 1, "val_acc": 0.9, "test_acc": 0.5},
+            {"attempt": 3, "val_acc": 0.8, "test_acc": 1.0}]
+    assert pick_best(rows)["attempt"] == 1
+    assert pick_best([]) is None
+    assert mean_std([1.0, 0.0]) == (0.5, 0.5)
+    assert RunnerOptions().score_key == "val_acc"

@@ -1,0 +1,41 @@
+"""RunConfig: flag (not None) > environment variable > default, converted and validated; its
+round trip through a manifest; which differences matter on resume."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.config import RunConfig
+from harness.errors import UserError
+
+
+def test_config_precedence_flag_env_default():
+    env = {"API_MODE": "chat_completions", "TEST_SIZE": "500", "API_BASE_URL": "http://x/v1",
+           "FUNCTIONS": "fn_a,fn_b", "ENABLE_CODE_INTERPRETER": "1"}
+    c = RunConfig.resolve({"test_size": 300}, env=env)
+    assert c.test_size == 300 and c.api_mode == "chat_completions"
+    assert c.base_url == "http://x/v1" and c.functions == ("fn_a", "fn_b")
+    assert c.enable_code_interpreter is True and c.attempts == 5 and c.run_id
+    d = RunConfig.resolve({}, env={})
+    assert d.api_mode == "responses" and d.test_size == 10000 and d.model == "gpt-5"
+    assert RunConfig.from_dict(c.to_dict()) == c
+    assert c.differences(RunConfig.from_dict({**c.to_dict(), "concurrency": 9})) == []
+    assert c.differences(RunConfig.from_dict({**c.to_dict(), "attempts": 9})) == ["attempts"]
+    with pytest.raises(UserError):
+        RunConfig.resolve({"attempts": 0}, env={})
+    with pytest.raises(UserError):
+        RunConfig.resolve({"mock_policy": "bogus"}, env={})
+    assert "api_key" not in c.to_dict()
+
+
+def test_env_names_in_order_blank_values_ignored_and_bad_values_named():
+    both = {"API_BASE_URL": "http://first/v1", "OPENAI_BASE_URL": "http://second/v1"}
+    assert RunConfig.resolve({}, env=both).base_url == "http://first/v1"
+    assert RunConfig.resolve({}, env={"OPENAI_BASE_URL": "http://second/v1"}).base_url == \
+        "http://second/v1"
+    assert RunConfig.resolve({}, env={"TEST_SIZE": "  "}).test_size == 10000
+    assert RunConfig.resolve({"functions": ()}, env={"FUNCTIONS": "fn_c"}).functions == ("fn_c",)
+    with pytest.raises(UserError, match="ENABLE_CODE_INTERPRETER"):
+        RunConfig.resolve({}, env={"ENABLE_CODE_INTERPRETER": "maybe"})
+    with pytest.raises(UserError):
+        RunConfig.resolve({}, env={"TEST_SIZE": "lots"})
