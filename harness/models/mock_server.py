@@ -442,8 +442,18 @@ def _budget(
     return usage, text, reasoning, truncated
 
 
+def _as_sdk(model_type: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` parsed by the openai SDK's own type, then dumped: a field the API requires
+    and the mock forgot, or a value of the wrong type, fails here and in the tests rather than
+    in a user's client (the mock cannot drift from the SDK it is tested with)."""
+    return model_type.model_validate(payload).model_dump(mode="json", exclude_unset=True)
+
+
 def _model_obj(model_id: str) -> dict[str, Any]:
-    return {"id": model_id, "object": "model", "created": 1700000000, "owned_by": "harness-mock"}
+    from openai.types import Model
+
+    return _as_sdk(Model, {"id": model_id, "object": "model", "created": 1700000000,
+                           "owned_by": "harness-mock"})
 
 
 def _responses_payload(
@@ -479,7 +489,9 @@ def _responses_payload(
     text_config: dict[str, Any] = {"format": {"type": "text"}}
     if isinstance(body.get("text"), dict) and body["text"].get("verbosity"):
         text_config["verbosity"] = body["text"]["verbosity"]
-    return {
+    from openai.types.responses import Response
+
+    return _as_sdk(Response, {
         "id": f"resp_{uid}",
         "object": "response",
         "created_at": now,
@@ -508,7 +520,7 @@ def _responses_payload(
             "total_tokens": usage.input_tokens + usage.output_tokens,
         },
         "metadata": {},
-    }
+    })
 
 
 def _chat_payload(
@@ -525,7 +537,9 @@ def _chat_payload(
         message["content"] = f"<think>\n{reasoning}\n</think>\n\n{text}" if reasoning else text
     elif reasoning:
         message[mock.reasoning_style] = reasoning
-    return {
+    from openai.types.chat import ChatCompletion
+
+    return _as_sdk(ChatCompletion, {
         "id": f"chatcmpl-{uid}",
         "object": "chat.completion",
         "created": int(time.time()),
@@ -546,4 +560,4 @@ def _chat_payload(
             "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
             "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
         },
-    }
+    })
