@@ -31,3 +31,12 @@ def process_pool():
     pool = make_backend("process", workers=1, warn=lambda _m: None)
     yield pool
     pool.close()
+
+
+@pytest.fixture
+def oracle_server():
+    """A mock model server answering with oracle programs (seed 3), stopped afterwards."""
+    from harness.models.mock_server import MockServer
+
+    with MockServer("oracle", seed=3) as server:
+        yield server
