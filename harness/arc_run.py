@@ -32,13 +32,13 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.config import RunConfig
+from harness.console import attempt_progress
 from harness.manifest import base_manifest
 from harness.run_lock import RunLock
 from harness.runner import (
     ModelSession,
     RunnerOptions,
     RunResult,
-    attempt_progress,
 )
 from harness.safe_io import make_folder
 from harness.store import RunStore

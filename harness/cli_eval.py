@@ -34,6 +34,7 @@ from harness.config import (
     VERBOSITIES,
     RunConfig,
 )
+from harness.console import attempt_progress
 from harness.errors import UserError
 from harness.manifest import base_manifest
 from harness.run_lock import RunLock
@@ -41,7 +42,6 @@ from harness.runner import (
     ModelSession,
     RunnerOptions,
     RunResult,
-    attempt_progress,
 )
 from harness.store import RunStore
 from harness.tasks.erm import ERROR_KINDS, ErmTask, attempt_outcome, grid_points, load_task

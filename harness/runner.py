@@ -370,20 +370,3 @@ class ModelSession:
                 await self.client.aclose()
 
         return asyncio.run(main())
-
-
-def attempt_progress(label: str, enabled: bool) -> Any:
-    """The progress bar both evaluation commands show on stderr (off when not a terminal)."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), disable=not enabled)
