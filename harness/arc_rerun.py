@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from harness.console import progress_bar
 from harness.errors import UserError
 from harness.manifest import recorded_limits, recorded_policy
 from harness.report.rundir import RunData
@@ -171,8 +171,7 @@ def _arc_rerun_locked(store: RunStore, source: RunData, run_id: str, dataset: st
         for task in eval_tasks.values():  # encode each task's inputs once, before the threads
             task.batch = pool.batch(task.inputs)
         started = time.perf_counter()
-        bar = Progress(TextColumn("[bold]rerun"), BarColumn(), MofNCompleteColumn(),
-                       TimeElapsedColumn(), console=Console(stderr=True), disable=not progress)
+        bar = progress_bar("rerun", progress)
         with bar, ThreadPoolExecutor(max_workers=pool.size) as ex:
             tid = bar.add_task("programs", total=len(jobs))
             futures = [ex.submit(run_one, *job) for job in jobs]

@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.config import RunConfig
-from harness.console import attempt_progress
+from harness.console import progress_bar
 from harness.manifest import base_manifest
 from harness.run_lock import RunLock
 from harness.runner import (
@@ -246,7 +246,7 @@ def _run_arc_locked(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[Arc
                                     perfect_score=float("inf"),
                                     metrics=("train_acc", "test_acc"),
                                     parallel_attempts=True)  # fmt: skip
-            with attempt_progress("eval arc", config.progress and sys.stderr.isatty()) as progress:
+            with progress_bar("eval arc", config.progress and sys.stderr.isatty()) as progress:
                 result = session.run_tasks(tasks, pool=pool, store=store,
                                            limits=config.limits(), options=options,
                                            row_base=row_base, outcome=attempt_outcome,

@@ -34,7 +34,7 @@ from harness.config import (
     VERBOSITIES,
     RunConfig,
 )
-from harness.console import attempt_progress
+from harness.console import progress_bar
 from harness.errors import UserError
 from harness.manifest import base_manifest
 from harness.run_lock import RunLock
@@ -305,7 +305,7 @@ def _run_erm_locked(config: RunConfig, points: list[tuple[str, int]], store: Run
                         "verbosity": config.verbosity, "policy": config.policy}  # fmt: skip
             options = RunnerOptions(attempts=config.attempts, num_trials=config.num_trials,
                                     concurrency=config.concurrency)  # fmt: skip
-            with attempt_progress("eval erm", config.progress and sys.stderr.isatty()) as progress:
+            with progress_bar("eval erm", config.progress and sys.stderr.isatty()) as progress:
                 result = session.run_tasks(tasks, pool=pool, store=store,
                                            limits=config.limits(), options=options,
                                            row_base=row_base, outcome=attempt_outcome,

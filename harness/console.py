@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def attempt_progress(label: str, enabled: bool) -> Any:
-    """The progress bar both evaluation commands show on stderr (off when not a terminal)."""
+def progress_bar(label: str, enabled: bool, *, rate: bool = False) -> Any:
+    """The progress bar every long command shows on stderr (off when ``enabled`` is False, e.g.
+    not a terminal). With ``rate``, a ``rate`` field of the task is shown (programs/s)."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -18,6 +19,8 @@ def attempt_progress(label: str, enabled: bool) -> Any:
         TimeRemainingColumn,
     )
 
-    return Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), disable=not enabled)
+    columns: list[Any] = [TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn()]
+    if rate:
+        columns.append(TextColumn("{task.fields[rate]}"))
+    columns += [TimeElapsedColumn(), TimeRemainingColumn()]
+    return Progress(*columns, console=Console(stderr=True), disable=not enabled)

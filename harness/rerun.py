@@ -25,17 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from harness import selection
 from harness.config import RunConfig
+from harness.console import progress_bar
 from harness.dataset_verify import verify_task_dataset
 from harness.errors import UserError
 from harness.manifest import recorded_limits, recorded_policy
@@ -101,13 +94,6 @@ def select_programs(run: RunData, *, all_attempts: bool, functions: Sequence[str
         raise UserError(f"run {run.dir} stores no programs to re-run "
                         f"({len(chosen)} selected row(s), none with code)")
     return with_code, skipped
-
-
-def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn("[bold]rerun"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-                    TimeRemainingColumn(), console=Console(stderr=True),
-                    disable=not enabled)  # fmt: skip
 
 
 def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None = None,
@@ -224,7 +210,8 @@ def _rerun_locked(store: RunStore, config: RunConfig, source: RunData, src_confi
         sandbox_info = pool.describe()
         batches = {key: pool.batch(task.eval_inputs) for key, task in tasks.items()}
         exec_started = time.perf_counter()
-        with _progress(progress) as bar, ThreadPoolExecutor(max_workers=pool.size) as ex:
+        bar = progress_bar("rerun", progress, rate=True)
+        with bar, ThreadPoolExecutor(max_workers=pool.size) as ex:
             tid = bar.add_task("programs", total=len(jobs), rate="")
             futures = {}
             for (fn, L, sha), group in jobs.items():
