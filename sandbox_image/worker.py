@@ -425,13 +425,15 @@ _JOIN = "".join
 
 def _ascii_chars(out: list[Any]) -> int:
     """The characters of a range's outputs when all are ASCII strings short enough that none
-    can pass the per-output cap (the common case: labels), else -1. One C-level join checks
-    them all; a ``str`` subclass passes, as its encoding reads only the base string."""
+    can reach the per-output cap (the common case: labels), else -1. One C-level join checks
+    them all; a ``str`` subclass passes, as its encoding reads only the base string. (A string
+    of ``OUTPUT_UNITS_CAP`` characters or more is refused by ``Budget.spend``: it must take the
+    slow path, so the total here stays below the cap.)"""
     try:
         text = _JOIN(out)
     except TypeError:
         return -1
-    return len(text) if text.isascii() and len(text) <= OUTPUT_UNITS_CAP else -1
+    return len(text) if text.isascii() and len(text) < OUTPUT_UNITS_CAP else -1
 
 
 def _check_outputs(out: list[Any], a: int, errors: dict[str, list[str]], depth: int,

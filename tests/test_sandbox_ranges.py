@@ -96,3 +96,13 @@ def test_a_child_that_claims_wide_ranges_gains_one_restart_only(docker_pool):
     kinds = [v.verdict for v in result.verdicts]
     assert kinds[1800] == "timeout"
     assert kinds.count("ok") == N - 1
+
+
+def test_a_string_at_the_per_output_cap_is_invalid_on_the_fast_path_too(docker_pool):
+    # ASCII labels skip the per-output check as a range; a string of the cap's length
+    # (1 << 20 characters, within one frame) must still be refused, as one at a time.
+    src = "def f(x):\n    return 'a' * (1 << 20) if x == '1' else x\n"
+    kinds = [v.verdict for v in docker_pool.run(src, ["1", "0", "0"]).verdicts]
+    assert kinds == ["invalid_output", "ok", "ok"]  # input 0 is a range of its own
+    just_below = "def f(x):\n    return 'a' * ((1 << 20) - 1)\n"
+    assert docker_pool.run(just_below, ["0"]).verdicts[0].verdict == "ok"
