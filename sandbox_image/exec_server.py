@@ -414,12 +414,13 @@ def _touch(batches: OrderedDict[str, list[Any]]) -> None:  # pragma: no cover - 
     list references every item at C speed (a Python walk cost five times as much); grids get
     their rows touched too. Only the batch used last (the best guess for the next job): the
     others would cost every program, whatever it runs on."""
-    for batch in list(batches.values())[-1:]:
-        items = list(batch)
-        if items and type(items[0]) is list:
-            for item in items:
-                if type(item) is list:
-                    list(item)
+    if not batches:
+        return
+    items = list(next(reversed(batches.values())))
+    if items and type(items[0]) is list:
+        for item in items:
+            if type(item) is list:
+                list(item)
 
 
 def _read_exact(fd: int, n: int) -> bytes | None:
