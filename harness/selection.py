@@ -48,7 +48,7 @@ def best_row(trial_rows: list[dict[str, Any]], score_key: str = SCORE_KEY,
     row = {k: v for k, v in best.items() if k not in _NOT_IN_BEST}
     row.update(row_type="best", is_summary=True, best_attempt=best["attempt"],
                attempts_used=len(trial_rows), stopped_early=_score(best, score_key) >= perfect,
-               trial_cost=_sum(r.get("estimated_cost") for r in trial_rows))  # fmt: skip
+               trial_cost=sum_known(r.get("estimated_cost") for r in trial_rows))  # fmt: skip
     return row
 
 
@@ -104,12 +104,14 @@ def summary_rows(best: list[dict[str, Any]], rows: list[dict[str, Any]], order: 
         summary["stopped_early"] = sum(1 for b in tb if b.get("stopped_early"))
         for tok in _TOKENS:
             summary[tok] = sum(int(r.get(tok) or 0) for r in tr)
-        summary["estimated_cost"] = _sum(r.get("estimated_cost") for r in tr)
+        summary["estimated_cost"] = sum_known(r.get("estimated_cost") for r in tr)
         summary["duration_ms"] = round(sum(float(r.get("duration_ms") or 0) for r in tr), 1)
         out.append(summary)
     return out
 
 
-def _sum(values: Iterable[Any]) -> float | None:
+def sum_known(values: Iterable[Any], digits: int = 6) -> float | None:
+    """The sum of the numbers among ``values`` (costs: None where a price is unknown), rounded;
+    None when there is none."""
     vals = [v for v in values if isinstance(v, int | float)]
-    return round(sum(vals), 6) if vals else None
+    return round(sum(vals), digits) if vals else None

@@ -24,6 +24,7 @@ from harness.extract import extract_arc_code
 from harness.models.base import Completion, ModelRequest
 from harness.sandbox.limits import Limits
 from harness.scoring import Grid, pixel_accuracy, validate_grid
+from harness.selection import sum_known
 from harness.tasks.arc import ArcTask
 from harness.tasks.arc_prompt import (
     DEFAULT_VERSION,
@@ -283,7 +284,7 @@ class ArcEvalTask:
                 record["compile_error"] = "no_code_found"
         update: dict[str, Any] = {**totals, "turns": turns, "turns_used": len(turns),
                                   "duration_ms": round(duration, 1), "api_calls": api_calls,
-                                  "estimated_cost": _sum(costs), **last}  # fmt: skip
+                                  "estimated_cost": sum_known(costs, 8), **last}  # fmt: skip
         if final is not None:
             # results of a new program replace the previous turn's as a whole
             update.update({k: None for k in RESULT_KEYS if k in row and k not in final})
@@ -311,10 +312,6 @@ def _turn_from_row(turn: int, row: dict[str, Any]) -> dict[str, Any]:
         out["compile_error"] = row.get("compile_error")
     return out
 
-
-def _sum(values: Sequence[Any]) -> float | None:
-    vals = [v for v in values if isinstance(v, int | float)]
-    return round(sum(vals), 8) if vals else None
 
 
 # ---------------------------------------------------------------------- outcomes
@@ -391,7 +388,7 @@ def task_result(task: ArcEvalTask, rows: Sequence[dict[str, Any]]) -> dict[str, 
         "attempts_test_correct": votes.attempts_test_correct,
         "outcomes": dict(Counter(attempt_outcome(r) for r in rows)),
         "transductive": sum(1 for r in rows if r.get("transductive")),
-        "estimated_cost": _sum([r.get("estimated_cost") for r in rows]),
+        "estimated_cost": sum_known((r.get("estimated_cost") for r in rows), 8),
         **{k: sum(int(r.get(k) or 0) for r in rows) for k in USAGE_KEYS},
     }  # fmt: skip
 
