@@ -168,7 +168,7 @@ def main() -> None:
         meter = CpuMeter(factory.container_ids())
         meter.start()
         pool_load = measure(lambda s: pool.run(s, gbatch), 1000, pool.size)
-        cpu = meter.stop().per_program_ms(1000)
+        cpu = meter.stop(programs=1000)
         b_rows = {
             "in-process exec (floor)": measure(lambda s: in_process(s, "transform", [grid]),
                                                1000, 1),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Processes outside the containers that move every request and reply (Docker's attach path).
@@ -64,18 +63,9 @@ def own_cpu_s() -> float:
     return t.user + t.system
 
 
-@dataclass
-class CpuSplit:
-    """CPU seconds per part over one measured stretch of work."""
-
-    parts: dict[str, float] = field(default_factory=dict)
-
-    def per_program_ms(self, programs: int) -> dict[str, float]:
-        return {k: 1000 * v / programs for k, v in self.parts.items()}
-
-
 class CpuMeter:
-    """Reads every counter at ``start`` and again at ``stop``; the differences are the split."""
+    """Reads every counter at ``start`` and again at ``stop``; the differences, per program, are
+    the split."""
 
     def __init__(self, container_ids: Iterable[str]) -> None:
         self.ids = list(container_ids)
@@ -91,8 +81,8 @@ class CpuMeter:
     def start(self) -> None:
         self._start = self._read()
 
-    def stop(self) -> CpuSplit:
+    def stop(self, programs: int) -> dict[str, float]:
+        """Milliseconds of CPU per program, by part, since ``start``."""
         end = self._read()
-        parts = {k: v - self._start[k] for k, v in end.items()
-                 if v is not None and self._start.get(k) is not None}
-        return CpuSplit(parts)
+        return {k: 1000 * (v - self._start[k]) / programs for k, v in end.items()
+                if v is not None and self._start.get(k) is not None}
