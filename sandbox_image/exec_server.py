@@ -498,7 +498,6 @@ class Run:
         self.parent_emitted: set[int] = set()
         self.child_timing: dict[str, float] = {}
         self.child_marks: tuple[float, float] | None = None
-        self.children_started = 0
         self.t_dispatch = 0.0
         # Inputs before this index run one per claim (see worker.Pacer): set to the end of the
         # batch once a child was stopped inside a range of several, so that the input at fault
@@ -543,9 +542,8 @@ class Run:
                 "careful_until": self.careful_until,
                 "cpu_seconds": max(1.0, self.budget - self.cpu_used) + self.setup_limit,
             }
-            if not self.children_started:
+            if self.children == 1:
                 self.t_dispatch = time.monotonic()
-            self.children_started += 1
             child.start(job, self.source, None if self.req["batch"] in child.known
                         else self.server.batch_json[self.req["batch"]])
             view = ChildView(child, start)
