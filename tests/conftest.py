@@ -36,7 +36,7 @@ def process_pool():
 @pytest.fixture
 def oracle_server():
     """A mock model server answering with oracle programs (seed 3), stopped afterwards."""
-    from harness.models.mock_server import MockServer
+    from harness.mock.server import MockServer
 
     with MockServer("oracle", seed=3) as server:
         yield server

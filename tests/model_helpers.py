@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import random
 
+from harness.mock.server import MockServer
 from harness.models.base import Completion, ModelClient, ModelRequest
 from harness.models.factory import make_client
-from harness.models.mock_server import MockServer
 from harness.models.retry import RetryPolicy
 
 MODES = ("responses", "chat_completions")

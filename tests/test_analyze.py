@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from generators import TARGETS, build_dataset
-from harness.cli import main
+from harness.cli.main import main
 from harness.report.analyze import Stats, analyze
 from harness.report.leakage import audit_dataset_dir, audit_splits
 from harness.report.rundir import task_order
-from harness.selection import best_rows, summary_rows
+from harness.run.selection import best_rows, summary_rows
 
 # (fn, trial) -> per attempt (val, test, compile_error); the trial stops at a perfect val
 SCRIPT = {

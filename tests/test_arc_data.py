@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UserError
-from harness.tasks.arc import (
+from harness.families.arc.data import (
     ArcPair,
     ArcTask,
     find_task,
@@ -17,7 +17,7 @@ from harness.tasks.arc import (
     load_task_dir,
     load_task_file,
 )
-from harness.tasks.arc_prompt import (
+from harness.families.arc.prompt import (
     PairOutcome,
     build_messages,
     feedback_message,
@@ -25,7 +25,7 @@ from harness.tasks.arc_prompt import (
     list_prompt_versions,
     load_prompt_version,
 )
-from harness.tasks.arc_subsets import list_subsets, resolve_subset
+from harness.families.arc.subsets import list_subsets, resolve_subset
 
 
 def ids(tasks: list[ArcTask]) -> list[str]:

@@ -7,8 +7,8 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from harness.arc_export import export_records, normalise_code, strip_comments, write_export
 from harness.errors import UserError
+from harness.families.arc.export import export_records, normalise_code, strip_comments, write_export
 
 TRAIN = [{"input": [[1, 2]], "output": [[2, 1]]}, {"input": [[3, 4]], "output": [[4, 3]]}]
 TEST = [{"input": [[5, 6]], "output": [[6, 5]]}]

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from harness.families.arc.data import ArcPair, ArcTask
+from harness.families.arc.prompt import format_grid
+from harness.families.arc.task import ArcEvalTask, attempt_outcome, task_result
 from harness.models.base import Completion, ModelRequest, Usage
 from harness.sandbox.limits import Limits
 from harness.sandbox.results import ProgramResult, Verdict
-from harness.tasks.arc import ArcPair, ArcTask
-from harness.tasks.arc_eval import ArcEvalTask, attempt_outcome, task_result
-from harness.tasks.arc_prompt import format_grid
 
 TRAIN = [ArcPair([[1, 2], [3, 4]], [[2, 1], [4, 3]]), ArcPair([[5, 6, 7]], [[7, 6, 5]])]
 SECRET = [[9, 9, 8], [8, 9, 9]]  # the test output: must never reach the model

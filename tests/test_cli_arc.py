@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from harness.cli_arc import ARC_COLOURS, arc, render_grid
+from harness.cli.arc import ARC_COLOURS, arc, render_grid
 
 
 def run(*args: str):

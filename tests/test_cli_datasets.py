@@ -8,8 +8,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from harness.cli_datasets import datasets, grid_points
-from harness.cli_options import MultiValueOption, split_values
+from harness.cli.datasets import datasets, grid_points
+from harness.cli.options import MultiValueOption, split_values
 from harness.errors import UserError
 
 SMALL = ["--train-size", "4", "--val-size", "4", "--test-size", "20"]
@@ -72,7 +72,7 @@ def test_user_mistakes_are_one_line_errors(args: list[str], message: str, tmp_pa
 
 
 def test_errors_are_user_errors() -> None:
-    from harness.cli_datasets import DatasetsUserError
+    from harness.cli.datasets import DatasetsUserError
 
     assert issubclass(DatasetsUserError, UserError)
     assert issubclass(DatasetsUserError, click.ClickException)

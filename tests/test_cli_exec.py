@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HARNESS = [sys.executable, "-m", "harness.cli"] if False else [str(Path(sys.executable).parent
+HARNESS = [sys.executable, "-m", "harness.cli.main"] if False else [str(Path(sys.executable).parent
                                                                    / "harness")]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.config import RunConfig
 from harness.errors import UserError
+from harness.run.config import RunConfig
 
 
 def test_config_precedence_flag_env_default():

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import UserError
-from harness.sandbox.results import ProgramResult, Verdict
-from harness.tasks.erm import (
+from harness.families.erm.task import (
     ERROR_KINDS,
     attempt_outcome,
     build_prompt,
@@ -15,6 +14,7 @@ from harness.tasks.erm import (
     problem_statement,
     score_result,
 )
+from harness.sandbox.results import ProgramResult, Verdict
 
 
 def test_prompt_has_every_train_line_verbatim_and_no_val_or_test(tmp_path):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness.extract import (
+from harness.judge.extract import (
     after_think,
     extract_arc_code,
     extract_code,

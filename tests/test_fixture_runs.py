@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
+from harness.cli.main import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "runs"
 FAST = ["--workers", "2", "--no-progress"]
@@ -115,10 +115,10 @@ def test_a_manifest_from_a_newer_harness_is_one_error_line(copy, tmp_path, comma
 def test_arc_task_results_recomputed_from_stored_attempts_match_the_recorded_ones():
     # tasks/arc_eval.task_result (which scores real runs, through voting.vote_task) against
     # what the run recorded when it scored these attempts.
-    from harness.arc_run import ArcOptions, make_tasks
-    from harness.store import read_jsonl_rows
-    from harness.tasks.arc import find_task
-    from harness.tasks.arc_eval import task_result
+    from harness.families.arc.data import find_task
+    from harness.families.arc.run import ArcOptions, make_tasks
+    from harness.families.arc.task import task_result
+    from harness.run.store import read_jsonl_rows
 
     run = FIXTURES / "arc-v1"
     manifest = json.loads((run / "manifest.json").read_text())

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.extract import extract_arc_code, extract_code
-from harness.models.base import ModelRequest
-from harness.models.mock_arc import HOSTILE_PROGRAMS as ARC_HOSTILE
-from harness.models.mock_arc import parse_arc_prompt
-from harness.models.mock_policies import (
+from harness.judge.extract import extract_arc_code, extract_code
+from harness.mock.arc import HOSTILE_PROGRAMS as ARC_HOSTILE
+from harness.mock.arc import parse_arc_prompt
+from harness.mock.policies import (
     ARC_MIX,
     NOISY_MIX,
     ArcPolicy,
@@ -22,8 +21,9 @@ from harness.models.mock_policies import (
     TaskRef,
     identify,
 )
-from harness.models.mock_programs import HOSTILE_PROGRAMS
-from harness.models.mock_server import MockServer, derived_rng
+from harness.mock.programs import HOSTILE_PROGRAMS
+from harness.mock.server import MockServer, derived_rng
+from harness.models.base import ModelRequest
 from tests.model_helpers import (
     client_for,
     erm_prompt,

@@ -10,13 +10,13 @@ import subprocess
 import sys
 import urllib.request
 
-from harness.models.mock_server import MockServer
+from harness.mock.server import MockServer
 
 # --- CLI ------------------------------------------------------------------------------------------
 
 
 def test_cli_prints_url_serves_and_exits_cleanly_on_ctrl_c() -> None:
-    code = "from harness.cli_mock import mock_server; mock_server()"
+    code = "from harness.cli.mock import mock_server; mock_server()"
     proc = subprocess.Popen(
         [sys.executable, "-c", code, "--policy", "oracle", "--seed", "1"],
         stdout=subprocess.PIPE,
@@ -41,7 +41,7 @@ def test_cli_prints_url_serves_and_exits_cleanly_on_ctrl_c() -> None:
 def test_cli_rejects_unknown_policy() -> None:
     from click.testing import CliRunner
 
-    from harness.cli_mock import mock_server
+    from harness.cli.mock import mock_server
 
     result = CliRunner().invoke(mock_server, ["--policy", "genius"])
     assert result.exit_code == 2 and "replay:FILE" in result.output

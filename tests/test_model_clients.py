@@ -10,7 +10,9 @@ import urllib.request
 import pytest
 
 from harness.errors import UserError
-from harness.extract import extract_code
+from harness.judge.extract import extract_code
+from harness.mock.programs import oracle_programs
+from harness.mock.server import MockServer
 from harness.models.base import ModelClient, ModelRequest
 from harness.models.factory import (
     make_client,
@@ -18,8 +20,6 @@ from harness.models.factory import (
     resolve_api_mode,
     resolve_base_url,
 )
-from harness.models.mock_programs import oracle_programs
-from harness.models.mock_server import MockServer
 from tests.model_helpers import (
     MODES,
     client_for,

@@ -8,8 +8,8 @@ import random
 
 import pytest
 
+from harness.mock.server import MockServer
 from harness.models.factory import make_client
-from harness.models.mock_server import MockServer
 from harness.models.retry import RetryPolicy
 from tests.model_helpers import (
     MODES,

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import sympy
 
-from harness.models.mock_policies import identify, infer_fn
-from harness.models.mock_programs import DECIMAL_FNS, FN_IDS, fixed_positions, oracle_programs
+from harness.mock.policies import identify, infer_fn
+from harness.mock.programs import DECIMAL_FNS, FN_IDS, fixed_positions, oracle_programs
 
 N_INPUTS = 240
 

@@ -28,7 +28,7 @@ def test_an_installed_wheel_writes_a_report_away_from_the_checkout(tmp_path):
     (wheel,) = wheels.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "harness/report/templates/report.html.j2" in names
-    assert "harness/tasks/prompts/arc_v1.txt" in names
+    assert "harness/families/arc/prompts/arc_v1.txt" in names
 
     site = tmp_path / "site"
     installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q",
@@ -39,7 +39,7 @@ def test_an_installed_wheel_writes_a_report_away_from_the_checkout(tmp_path):
     shutil.copytree(FIXTURE, run)
     env = {**os.environ, "PYTHONPATH": str(site)}
     script = ("import harness, sys; print(harness.__file__, file=sys.stderr); "
-              "from harness.cli import main; main()")
+              "from harness.cli.main import main; main()")
     report = subprocess.run([sys.executable, "-c", script, "report", str(run)],
                             capture_output=True, text=True, env=env, cwd=run.parent)  # fmt: skip
     assert report.returncode == 0, report.stdout + report.stderr

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from generators import build_dataset, derived_seed
-from harness.cli import main
+from harness.cli.main import main
 from harness.errors import UserError
-from harness.rerun import rerun
+from harness.run.rerun import rerun
 
 pytestmark = pytest.mark.docker
 

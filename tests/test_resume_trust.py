@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.models.mock_server import MockServer
+from harness.cli.main import main
+from harness.mock.server import MockServer
 
 pytestmark = pytest.mark.docker
 
@@ -211,7 +211,7 @@ def test_url_credentials_are_redacted_everywhere_and_resume_needs_the_flag(base,
 HOLD = """
 import sys, time
 from pathlib import Path
-from harness.run_lock import RunLock
+from harness.run.lock import RunLock
 lock = RunLock(Path(sys.argv[1])).acquire()
 print("held", flush=True)
 time.sleep(120)

@@ -23,10 +23,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from harness import safe_io
-from harness.arc_run import task_log_name
-from harness.cli import main
+from harness.cli.main import main
+from harness.families.arc.run import task_log_name
+from harness.run.store import RunStore, trial_log_name
 from harness.safe_io import RunFileError
-from harness.store import RunStore, trial_log_name
 from tests.test_analyze import make_run
 from tests.test_arc_export import FLIP, attempt
 from tests.test_arc_export import make_run as make_arc_run
@@ -345,7 +345,8 @@ def test_a_fifo_manifest_never_hangs(command, arc, erm):
     os.mkfifo(run / "manifest.json")
     args = (["arc", "export-training", str(run), "--out", str(run.parent / "x")]
             if command == "export-training" else [command, str(run)])  # fmt: skip
-    proc = subprocess.run([sys.executable, "-c", "from harness.cli import main; main()", *args],
+    entry = "from harness.cli.main import main; main()"
+    proc = subprocess.run([sys.executable, "-c", entry, *args],
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert "not a regular file" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

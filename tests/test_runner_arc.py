@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.tasks.arc_prompt import format_grid
+from harness.cli.main import main
+from harness.families.arc.prompt import format_grid
 
 pytestmark = pytest.mark.docker
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.models import mock_programs
-from harness.store import trial_log_name
-from harness.tasks.erm import ERROR_KINDS
+from harness.cli.main import main
+from harness.families.erm.task import ERROR_KINDS
+from harness.mock import programs as mock_programs
+from harness.run.store import trial_log_name
 
 pytestmark = pytest.mark.docker
 
@@ -144,7 +144,7 @@ def test_replayed_error_kinds_transductive_and_hostile(tmp_path, dataset_dir):
 
 
 def test_lookup_table_is_flagged_but_run(tmp_path, dataset_dir):
-    from harness.tasks.erm import load_task
+    from harness.families.erm.task import load_task
 
     task = load_task("fn_g", 20, test_size=200, dataset_dir=dataset_dir)
     import random

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import RunConfig
 from harness.errors import UserError
+from harness.run.config import RunConfig
 from harness.sandbox.backend import check_runtime, make_backend
 from harness.sandbox.corpus import LEGIT
 from harness.sandbox.docker_pool import LABEL, docker_runtimes, require_runtime

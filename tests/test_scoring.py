@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.scoring import (
+from harness.judge.scoring import (
     binary_accuracy,
     grid_correct,
     normalise_binary_label,

@@ -1,9 +1,9 @@
-"""One selection rule (harness/selection.py) for the runner, the report and rerun."""
+"""One selection rule (harness/run/selection.py) for the runner, the report and rerun."""
 
 from __future__ import annotations
 
-from harness.runner import RunnerOptions
-from harness.selection import best_rows, mean_std, pick_best, summary_rows
+from harness.run.runner import RunnerOptions
+from harness.run.selection import best_rows, mean_std, pick_best, summary_rows
 
 
 def _row(task: str, trial: int, attempt: int, val: float, test: float, **kw) -> dict:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness.errors import UserError
-from harness.store import RunStore, flatten, trial_log_name
+from harness.run.store import RunStore, flatten, trial_log_name
 
 
 def _row(task: str, trial: int, attempt: int, **kw) -> dict:

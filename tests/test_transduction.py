@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from harness.transduction import detect_lookup_table, detect_transduction
+from harness.judge.transduction import detect_lookup_table, detect_transduction
 
 TRAIN_OUTPUTS = [[[1, 2], [3, 4]], [[5, 5, 5]]]
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from harness.voting import (
+from harness.judge.voting import (
     AttemptOutcome,
     aggregate_runs,
     is_candidate,

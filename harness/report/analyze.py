@@ -33,9 +33,9 @@ from typing import Any
 from harness.report.analysis_model import Analysis
 from harness.report.leakage import SplitAudit, audit_run_datasets
 from harness.report.rundir import RunData, load_run, task_order
+from harness.run.store import csv_text
 from harness.safe_io import make_folder, write_atomic
 from harness.sandbox.limits import ERROR_VERDICTS
-from harness.store import csv_text
 
 ANALYSIS_DIR = "analysis"
 GATE_COMPILE_RATE = 0.99

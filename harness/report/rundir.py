@@ -1,13 +1,13 @@
 """Reading a run directory back: manifest, rows by kind, task family.
 
 Every report command starts here. A run directory holds `manifest.json` (with `task_family`) and
-`results_attempts.jsonl` (see `harness.store`); ARC runs also hold `summary.json` and
+`results_attempts.jsonl` (see `harness.run.store`); ARC runs also hold `summary.json` and
 `tasks/*.json`. A killed run may lack its best/summary rows: they are recomputed from the attempt
 rows (best by validation accuracy, ties to the earlier attempt), never by test accuracy.
 
 A run directory read here may come from anyone: every file goes through `harness.safe_io` (no
 symlink followed, no FIFO opened, sizes capped, JSON depth capped) and every document through
-`harness.run_schema` (a field of the wrong type is one error line naming the file).
+`harness.run.schema` (a field of the wrong type is one error line naming the file).
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import run_schema, selection
 from harness.errors import UserError
+from harness.run import schema as run_schema
+from harness.run import selection
+from harness.run.store import JSONL_NAME, MANIFEST_NAME, latest_attempts, read_jsonl_rows
 from harness.safe_io import list_files, read_json
-from harness.store import JSONL_NAME, MANIFEST_NAME, latest_attempts, read_jsonl_rows
 from harness.untrusted_text import printable
 
 FAMILIES = ("erm", "arc")

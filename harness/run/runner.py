@@ -22,11 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from harness import selection
-from harness.manifest import api_key_source
 from harness.models.base import Completion, ModelClient, ModelRequest
+from harness.run import selection
+from harness.run.manifest import api_key_source
+from harness.run.store import RunStore
 from harness.sandbox.limits import Limits
-from harness.store import RunStore
 
 if TYPE_CHECKING:
     from harness.sandbox.backend import Backend
@@ -294,8 +294,8 @@ class ModelSession:
     async client is closed by ``run_tasks``, on the event loop that used it)."""
 
     def __init__(self, config: Any, *, require_key: bool = True) -> None:
+        from harness.mock.server import MockServer
         from harness.models.factory import is_mock_model, make_client
-        from harness.models.mock_server import MockServer
 
         self.config = config
         self.server: MockServer | None = None

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.scoring import Grid, grid_correct
+from harness.judge.scoring import Grid, grid_correct
 
 MAX_GUESSES = 2
 TRAIN_ACCURACY_WEIGHT = 1000.0

@@ -1,7 +1,7 @@
 """`harness mock-server`: run the OpenAI-compatible mock model until Ctrl-C.
 
 Point any run at it with `--api-base-url <printed URL> --model mock` (any API key works).
-Registered in harness/cli.py by the lead; kept here so the CLI module stays a list of commands.
+Registered in harness/cli/main.py by the lead; kept here so the CLI module stays a list of commands.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from harness.models.mock_server import MockServer
+from harness.mock.server import MockServer
 
 
 def _policy_spec(ctx: click.Context, param: click.Parameter, value: str) -> str:

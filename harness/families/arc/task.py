@@ -20,21 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.extract import extract_arc_code
-from harness.models.base import Completion, ModelRequest
-from harness.sandbox.limits import Limits
-from harness.scoring import Grid, pixel_accuracy, validate_grid
-from harness.selection import sum_known
-from harness.tasks.arc import ArcTask
-from harness.tasks.arc_prompt import (
+from harness.families.arc.data import ArcTask
+from harness.families.arc.prompt import (
     DEFAULT_VERSION,
     PROMPT_DIR,
     PairOutcome,
     build_messages,
     feedback_message,
 )
-from harness.transduction import detect_transduction
-from harness.voting import AttemptOutcome, vote_task
+from harness.judge.extract import extract_arc_code
+from harness.judge.scoring import Grid, pixel_accuracy, validate_grid
+from harness.judge.transduction import detect_transduction
+from harness.judge.voting import AttemptOutcome, vote_task
+from harness.models.base import Completion, ModelRequest
+from harness.run.selection import sum_known
+from harness.sandbox.limits import Limits
 
 if TYPE_CHECKING:
     from harness.sandbox.backend import Backend

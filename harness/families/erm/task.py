@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from generators import TARGETS, DatasetError, build_dataset
 from harness.errors import UserError
-from harness.extract import extract_code
+from harness.judge.extract import extract_code
+from harness.judge.scoring import normalise_binary_label
+from harness.judge.transduction import detect_lookup_table
 from harness.models.base import Completion
 from harness.sandbox.limits import ERROR_VERDICTS, Limits
 from harness.sandbox.results import ProgramResult
-from harness.scoring import normalise_binary_label
-from harness.transduction import detect_lookup_table
 
 if TYPE_CHECKING:
     from harness.sandbox.backend import Backend

@@ -1,6 +1,6 @@
 """`harness rerun | usage | analyze | report`: working with finished run directories.
 
-Flags are parsed here; the work is in `harness.rerun` and `harness.report.*`. Strings read from
+Flags are parsed here; the work is in `harness.run.rerun` and `harness.report.*`. Strings read from
 a run directory (task ids, function and model names, run ids, reasons) are printed through
 `console_text`: escapes and rich markup in them are shown, never obeyed.
 """
@@ -15,8 +15,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from harness.cli_options import MultiValueOption
-from harness.config import BACKENDS, MAX_TEST_SIZE, POLICIES, RUNTIMES
+from harness.cli.options import MultiValueOption
+from harness.run.config import BACKENDS, MAX_TEST_SIZE, POLICIES, RUNTIMES
 from harness.untrusted_text import console_text as _t
 
 _RUN_DIR = click.Path(file_okay=False, path_type=Path)
@@ -71,7 +71,7 @@ def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tup
     ARC-AGI-2), scored and voted as attempts are."""
     from harness.errors import UserError
     from harness.report.rundir import load_run
-    from harness.rerun import rerun as do_rerun
+    from harness.run.rerun import rerun as do_rerun
     from harness.sandbox.backend import check_runtime
 
     check_runtime(backend, runtime)
@@ -117,7 +117,7 @@ def _rerun_arc(source: Any, console: Console, *, out_dir: str | None, run_id: st
                policy: str | None, dataset: str | None,
                subset: str | None, data_dir: Path | None, limit: int | None,
                progress: bool) -> None:
-    from harness.arc_rerun import arc_rerun
+    from harness.run.arc_rerun import arc_rerun
 
     result = arc_rerun(source, dataset=dataset, subset=subset, data_dir=data_dir, limit=limit,
                        all_attempts=all_attempts,

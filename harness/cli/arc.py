@@ -1,6 +1,6 @@
 """`harness arc ...`: inspect ARC data (subsets and coloured task grids) from the terminal.
 
-Registered by `harness/cli.py` with `from harness.cli_arc import arc`. User mistakes (unknown
+Registered by `harness/cli/main.py` with `from harness.cli.arc import arc`. User mistakes (unknown
 task id, subset or file) become one `Error: ...` line with exit code 2, never a traceback.
 """
 
@@ -17,9 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.errors import UserError
-from harness.scoring import Grid
-from harness.tasks.arc import DATASETS, find_task
-from harness.tasks.arc_subsets import list_subsets, resolve_subset
+from harness.families.arc.data import DATASETS, find_task
+from harness.families.arc.subsets import list_subsets, resolve_subset
+from harness.judge.scoring import Grid
 from harness.untrusted_text import console_text, printable
 
 ARC_COLOURS: dict[int, tuple[str, str]] = {
@@ -162,7 +162,7 @@ def resolve_cmd(subset: str, dataset: str, data_dir: Path | None) -> None:
 def export_training_cmd(run_dirs: tuple[Path, ...], out_dir: Path, strip_comments: bool,
                         with_reasoning: bool, val_fraction: float) -> None:
     """Hindsight-relabelled training data from ARC RUN_DIRS (JSONL and Parquet)."""
-    from harness.arc_export import export_records, write_export
+    from harness.families.arc.export import export_records, write_export
 
     records, counts = export_records(run_dirs, strip=strip_comments, reasoning=with_reasoning,
                                      val_fraction=val_fraction)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from harness.scoring import Grid
+from harness.judge.scoring import Grid
 
 MAX_LINE_LENGTH = 200
 LOOKUP_MIN_INPUT_LENGTH = 8

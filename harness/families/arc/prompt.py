@@ -18,8 +18,8 @@ from pathlib import Path
 import jinja2
 
 from harness.errors import UserError
-from harness.scoring import Grid, pixel_counts, validate_grid
-from harness.tasks.arc import ArcTask
+from harness.families.arc.data import ArcTask
+from harness.judge.scoring import Grid, pixel_counts, validate_grid
 
 PROMPT_DIR = Path(__file__).parent / "prompts"
 DEFAULT_VERSION = "arc_v1"

@@ -19,17 +19,17 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.console import progress_bar
 from harness.errors import UserError
-from harness.manifest import recorded_limits, recorded_policy
+from harness.families.arc.data import DATASETS, find_task
+from harness.families.arc.subsets import resolve_subset
+from harness.families.arc.task import ENTRY, ArcEvalTask, task_result
+from harness.judge.transduction import detect_transduction
 from harness.report.rundir import RunData
-from harness.run_lock import RunLock
+from harness.run.console import progress_bar
+from harness.run.lock import RunLock
+from harness.run.manifest import recorded_limits, recorded_policy
+from harness.run.store import RunStore
 from harness.sandbox.limits import Limits
-from harness.store import RunStore
-from harness.tasks.arc import DATASETS, find_task
-from harness.tasks.arc_eval import ENTRY, ArcEvalTask, task_result
-from harness.tasks.arc_subsets import resolve_subset
-from harness.transduction import detect_transduction
 from harness.untrusted_text import check_run_id, check_task_id, printable
 
 
@@ -88,7 +88,7 @@ def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
     """Re-score an ARC run's programs. The source manifest is untrusted: its run id and task
     ids must be plain names, its policy is used only when ``standard`` or stricter (else only
     with ``--policy``), and the new run directory is locked while it is written."""
-    from harness.resume_trust import check_rerun_policy
+    from harness.run.resume_trust import check_rerun_policy
 
     manifest_src = source.manifest
     source_id = check_run_id(source.run_id, f"{source.dir}/manifest.json: run_id")
@@ -129,7 +129,7 @@ def _arc_rerun_locked(store: RunStore, source: RunData, run_id: str, dataset: st
                       limits: Limits, all_attempts: bool, backend: str, workers: int | None,
                       runtime: str, argv: Sequence[str], progress: bool,
                       console: Console) -> ArcRerunResult:
-    from harness.resume_trust import redact_argv
+    from harness.run.resume_trust import redact_argv
 
     manifest: dict[str, Any] = {
         "run_id": run_id, "task_family": "arc", "kind": "rerun", "status": "running",

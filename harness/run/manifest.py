@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from harness.config import RunConfig
+from harness.run.config import RunConfig
 from harness.sandbox.limits import VERDICTS, Limits
 
 MANIFEST_SCHEMA = "harness.manifest/1"

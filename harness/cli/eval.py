@@ -1,8 +1,8 @@
 """`harness eval ...`: evaluation runs. `erm` is the hidden-mapping family (fn_a..fn_q).
 
 Flags are parsed here; values the user did not give on the command line are left to
-`RunConfig.resolve` (environment variable, then default). The loop is `harness.runner.Runner`,
-the task family `harness.tasks.erm`, the run directory `harness.store.RunStore`.
+`RunConfig.resolve` (environment variable, then default). The loop is `harness.run.runner.Runner`,
+the task family `harness.families.erm.task`, the run directory `harness.run.store.RunStore`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from click.core import ParameterSource
 from rich.console import Console
 from rich.table import Table
 
-from harness.cli_options import MultiValueOption
-from harness.config import (
+from harness.cli.options import MultiValueOption
+from harness.errors import UserError
+from harness.families.erm.task import ERROR_KINDS, ErmTask, attempt_outcome, grid_points, load_task
+from harness.run.config import (
     BACKENDS,
     MAX_ATTEMPTS,
     MAX_TEST_SIZE,
@@ -34,17 +36,15 @@ from harness.config import (
     VERBOSITIES,
     RunConfig,
 )
-from harness.console import progress_bar
-from harness.errors import UserError
-from harness.manifest import base_manifest
-from harness.run_lock import RunLock
-from harness.runner import (
+from harness.run.console import progress_bar
+from harness.run.lock import RunLock
+from harness.run.manifest import base_manifest
+from harness.run.runner import (
     ModelSession,
     RunnerOptions,
     RunResult,
 )
-from harness.store import RunStore
-from harness.tasks.erm import ERROR_KINDS, ErmTask, attempt_outcome, grid_points, load_task
+from harness.run.store import RunStore
 from harness.untrusted_text import console_text, printable
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -180,9 +180,9 @@ def erm(ctx: click.Context, resume: Path | None, dry_run: bool, no_progress: boo
 def _resume_config(run_dir: Path, given: dict[str, Any]) -> tuple[RunConfig, RunStore]:
     """The config a resume continues with: the manifest's, except that nothing weaker than the
     defaults (sandbox, endpoint, replay file, dataset folder) is taken from it unless the user
-    names it again (``harness.resume_trust``), and speed-only fields follow the flags."""
-    from harness import run_schema
-    from harness.resume_trust import check_manifest_settings, same_url
+    names it again (``harness.run.resume_trust``), and speed-only fields follow the flags."""
+    from harness.run import schema as run_schema
+    from harness.run.resume_trust import check_manifest_settings, same_url
     from harness.safe_io import read_json
     from harness.untrusted_text import check_run_id
 
@@ -221,7 +221,7 @@ def _tasks(config: RunConfig, points: list[tuple[str, int]], log: Any = None,
            verify: bool = False) -> list[ErmTask]:
     """The grid's tasks; with ``verify`` (a resume) each dataset is first checked against its
     seed, so a cache edited since the run started (hashes included) stops the resume."""
-    from harness.dataset_verify import verify_task_dataset
+    from harness.families.erm.verify import verify_task_dataset
 
     tasks = []
     for fn, L in points:
@@ -281,7 +281,7 @@ def run_erm(config: RunConfig, points: list[tuple[str, int]], *, store: RunStore
 
 def _run_erm_locked(config: RunConfig, points: list[tuple[str, int]], store: RunStore,
                     resumed: bool, argv: list[str] | None, console: Console) -> RunResult:
-    from harness.resume_trust import redact_argv
+    from harness.run.resume_trust import redact_argv
     from harness.sandbox.backend import make_backend
 
     started = time.time()
@@ -374,7 +374,7 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
 @click.option("--repeat-runs", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Independent runs, aggregated with mean, std and a 95% interval.")
 @click.option("--prompt-version", default="arc_v1", show_default=True,
-              help="Prompt template version (files in harness/tasks/prompts).")
+              help="Prompt template version (files in harness/families/arc/prompts).")
 @click.option("--transduction-filter/--no-transduction-filter", default=True, show_default=True,
               help="Record hard-coded programs without running or counting them.")
 @_apply(MODEL_OPTIONS)
@@ -388,9 +388,9 @@ def arc(ctx: click.Context, transduction_filter: bool, dry_run: bool, no_progres
     """ARC-AGI tasks: programs `transform(grid)`, voted over attempts, official pass@2 score."""
     import os
 
-    from harness.arc_run import ArcOptions, run_arc
-    from harness.tasks.arc_prompt import load_prompt_version
-    from harness.tasks.arc_subsets import resolve_subset
+    from harness.families.arc.prompt import load_prompt_version
+    from harness.families.arc.run import ArcOptions, run_arc
+    from harness.families.arc.subsets import resolve_subset
 
     arc_values = {k: params.pop(k) for k in ARC_FIELDS}
     opts = ArcOptions(**arc_values, transduction_filter=transduction_filter)
@@ -413,7 +413,7 @@ def arc(ctx: click.Context, transduction_filter: bool, dry_run: bool, no_progres
     if not tasks:
         raise UserError(f"subset '{opts.subset}' has no tasks")
     if config.dry_run:
-        from harness.arc_run import make_tasks
+        from harness.families.arc.run import make_tasks
 
         session = ModelSession(config, require_key=False)
         endpoint = "/responses" if config.api_mode == "responses" else "/chat/completions"

@@ -32,13 +32,13 @@ def main() -> None:
 
 
 def _register() -> None:
-    from harness.cli_exec import exec_command, sandbox_group
+    from harness.cli.exec import exec_command, sandbox_group
 
     main.add_command(exec_command)
     main.add_command(sandbox_group)
-    optional = [("harness.cli_datasets", "datasets"), ("harness.cli_arc", "arc"),
-                ("harness.cli_mock", "mock_server"), ("harness.cli_eval", "eval_group"),
-                ("harness.cli_report", "COMMANDS")]
+    optional = [("harness.cli.datasets", "datasets"), ("harness.cli.arc", "arc"),
+                ("harness.cli.mock", "mock_server"), ("harness.cli.eval", "eval_group"),
+                ("harness.cli.report", "COMMANDS")]
     import importlib
 
     for module_name, attr in optional:

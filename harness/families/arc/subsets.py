@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.tasks.arc import SPLITS, ArcTask, check_dataset, load_split
+from harness.families.arc.data import SPLITS, ArcTask, check_dataset, load_split
 
 RANDOM_SPLIT_SEED = 42
 RANDOM_SPLIT_CHUNKS = 8

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from harness.models import mock_arc, mock_programs
-from harness.models.mock_programs import DECIMAL_FNS, FN_IDS
+from harness.mock import arc as mock_arc
+from harness.mock import programs as mock_programs
+from harness.mock.programs import DECIMAL_FNS, FN_IDS
 
 _FN_HEADER = re.compile(r"^(fn_[a-z])(?:/L(\d+))?$")
 _ERM_LINE = re.compile(r"^\s*([0-9]+)\s*->\s*([01])\s*$", re.M)

@@ -31,21 +31,21 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from harness.config import RunConfig
-from harness.console import progress_bar
-from harness.manifest import base_manifest
-from harness.run_lock import RunLock
-from harness.runner import (
+from harness.families.arc.data import ArcTask
+from harness.families.arc.task import ArcEvalTask, attempt_outcome, task_log, task_result
+from harness.judge.voting import aggregate_runs, run_score
+from harness.run.config import RunConfig
+from harness.run.console import progress_bar
+from harness.run.lock import RunLock
+from harness.run.manifest import base_manifest
+from harness.run.runner import (
     ModelSession,
     RunnerOptions,
     RunResult,
 )
+from harness.run.store import RunStore
 from harness.safe_io import make_folder
-from harness.store import RunStore
-from harness.tasks.arc import ArcTask
-from harness.tasks.arc_eval import ArcEvalTask, attempt_outcome, task_log, task_result
 from harness.untrusted_text import console_text, safe_file_name
-from harness.voting import aggregate_runs, run_score
 
 TASKS_DIR = "tasks"
 SUMMARY_NAME = "summary.json"
@@ -196,7 +196,7 @@ def run_arc(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[ArcTask], *
 
 def _run_arc_locked(config: RunConfig, opts: ArcOptions, arc_tasks: Sequence[ArcTask],
                     store: RunStore, argv: list[str] | None, console: Console) -> ArcRunResult:
-    from harness.resume_trust import redact_argv
+    from harness.run.resume_trust import redact_argv
     from harness.sandbox.backend import make_backend
 
     started = time.time()

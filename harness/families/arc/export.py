@@ -8,7 +8,7 @@ their train outputs, which is what a learner would see); hard-coded (transductiv
 never teach anything. No program is executed.
 
 The logs may come from someone else's run directory: they are read with `harness.safe_io` (no
-link followed, no FIFO, size and depth caps) and checked by `harness.run_schema`; a malformed
+link followed, no FIFO, size and depth caps) and checked by `harness.run.schema`; a malformed
 log is one error line. The output files are replaced atomically (never written through a link).
 """
 
@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import run_schema
 from harness.errors import UserError
+from harness.families.arc.data import ArcPair, ArcTask
+from harness.families.arc.prompt import DEFAULT_VERSION, build_messages
+from harness.judge.scoring import validate_grid
+from harness.run import schema as run_schema
 from harness.safe_io import RunFileError, list_files, read_json, write_atomic
-from harness.scoring import validate_grid
-from harness.tasks.arc import ArcPair, ArcTask
-from harness.tasks.arc_prompt import DEFAULT_VERSION, build_messages
 
 
 @dataclass

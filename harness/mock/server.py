@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from harness.mock.policies import MockReply, Policy, TaskRef, identify, make_policy
 from harness.models.base import TASK_HEADER
-from harness.models.mock_policies import MockReply, Policy, TaskRef, identify, make_policy
 
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "slow")
 #: Largest request body read (a real request is well under 1 MiB); larger ones get 413.

@@ -21,9 +21,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from generators import DEFAULT_GRID, TARGETS, DatasetError, build_dataset
 from generators.splits import Sizes
-from harness.cli_options import MultiValueOption
-from harness.config import MAX_TEST_SIZE, MAX_TRAIN_SIZE, MAX_VAL_SIZE
+from harness.cli.options import MultiValueOption
 from harness.errors import UserError
+from harness.run.config import MAX_TEST_SIZE, MAX_TRAIN_SIZE, MAX_VAL_SIZE
 
 TABULAR_IDS = tuple(fid for fid, spec in TARGETS.items() if spec.kind == "tabular")
 
@@ -49,7 +49,7 @@ def _check_functions(functions: tuple[str, ...]) -> tuple[str, ...]:
 
 def grid_points(functions: tuple[str, ...], lengths: tuple[int, ...]) -> list[tuple[str, int]]:
     """(fn, L) pairs, as ``harness eval erm`` builds them (one rule for both commands)."""
-    from harness.tasks.erm import grid_points as erm_grid_points
+    from harness.families.erm.task import grid_points as erm_grid_points
 
     try:
         return erm_grid_points(functions, lengths)
@@ -159,7 +159,7 @@ def _single_threaded_blas() -> Iterator[None]:
 
 def _pool(workers: int, n: int) -> ProcessPoolExecutor:
     """Forked workers where the OS has fork: they start in milliseconds with every module the
-    parent already imported, where spawned ones re-import harness.cli, numpy and gmpy2 (~0.3 s
+    parent already imported, where spawned ones re-import harness.cli.main, numpy and gmpy2 (~0.3 s
     each before any work). Safe here: the generators never call BLAS (no thread pool to
     oversubscribe), and `_run_grid` submits, which forks every worker, before the progress
     bar starts its refresh thread."""
@@ -288,7 +288,7 @@ def verify(dataset_dir: Path | None, tabular_dir: str | None) -> None:
 
     DATASET_DIR defaults to $DATASET_DIR or ./datasets. Exits 1 naming every grid point that
     differs (a cache edited after the fact, hashes included) or cannot be checked."""
-    from harness.dataset_verify import DatasetMismatch, cached_points, compare, point_from_meta
+    from harness.families.erm.verify import DatasetMismatch, cached_points, compare, point_from_meta
     from harness.untrusted_text import printable
 
     root = dataset_dir or Path(os.environ.get("DATASET_DIR") or "datasets")

@@ -26,18 +26,18 @@ from typing import Any
 
 from rich.console import Console
 
-from harness import selection
-from harness.config import RunConfig
-from harness.console import progress_bar
-from harness.dataset_verify import verify_task_dataset
 from harness.errors import UserError
-from harness.manifest import recorded_limits, recorded_policy
+from harness.families.erm.task import ERROR_KINDS, ErmTask, attempt_outcome, load_task, score_result
+from harness.families.erm.verify import verify_task_dataset
+from harness.judge.transduction import detect_lookup_table
 from harness.report.rundir import RunData, load_run, task_order
-from harness.run_lock import RunLock
+from harness.run import selection
+from harness.run.config import RunConfig
+from harness.run.console import progress_bar
+from harness.run.lock import RunLock
+from harness.run.manifest import recorded_limits, recorded_policy
+from harness.run.store import RunStore
 from harness.sandbox.limits import Limits
-from harness.store import RunStore
-from harness.tasks.erm import ERROR_KINDS, ErmTask, attempt_outcome, load_task, score_result
-from harness.transduction import detect_lookup_table
 from harness.untrusted_text import check_run_id
 
 SOURCE_FIELDS = ("fn", "length", "trial", "attempt", "model", "api_mode", "reasoning_effort",
@@ -108,9 +108,9 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
     """Re-score a run's stored programs on new datasets; returns what it wrote.
 
     The source run directory is untrusted: its run id, policy and dataset folders are used only
-    when safe (``harness.resume_trust``), every dataset reused is checked against its seed, and
+    when safe (``harness.run.resume_trust``), every dataset reused is checked against its seed, and
     the new run directory is locked while it is written."""
-    from harness.resume_trust import check_dataset_dirs, check_rerun_policy
+    from harness.run.resume_trust import check_dataset_dirs, check_rerun_policy
 
     console = console or Console()
     source = load_run(run_dir)
@@ -170,7 +170,7 @@ def _rerun_locked(store: RunStore, config: RunConfig, source: RunData, src_confi
                   tasks: dict[tuple[str, int], ErmTask], limits: Limits, all_attempts: bool,
                   argv: Sequence[str] | None, progress: bool, console: Console,
                   warn: Callable[[str], None] | None) -> RerunResult:
-    from harness.resume_trust import redact_argv
+    from harness.run.resume_trust import redact_argv
 
     started = time.time()
     programs = [{"task_id": r["task_id"], "trial": r["trial"], "attempt": r["attempt"],

@@ -1,0 +1,5 @@
+"""`python -m harness.bench`: the benchmark (see harness/bench/main.py)."""
+
+from harness.bench.main import main
+
+main()
