@@ -19,10 +19,11 @@ from harness.mock.policies import (
     ArcPolicy,
     NoisyPolicy,
     TaskRef,
+    derived_rng,
     identify,
 )
 from harness.mock.programs import HOSTILE_PROGRAMS
-from harness.mock.server import MockServer, derived_rng
+from harness.mock.server import MockServer
 from harness.models.base import ModelRequest
 from tests.model_helpers import (
     client_for,

@@ -83,6 +83,13 @@ class Policy(Protocol):
     def reply(self, task: TaskRef, rng: random.Random, index: int = 0) -> MockReply: ...
 
 
+def derived_rng(*parts: object) -> random.Random:
+    """A generator seeded by a hash of `parts` (seed, task key, counter...): answers depend on
+    what was asked and how often, never on arrival order across tasks or thread scheduling."""
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
 # --- task identification -----------------------------------------------------------------------
 
 

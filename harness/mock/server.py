@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
 import threading
 import time
@@ -28,7 +27,14 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from harness.mock.policies import MockReply, Policy, TaskRef, identify, make_policy
+from harness.mock.policies import (
+    MockReply,
+    Policy,
+    TaskRef,
+    derived_rng,
+    identify,
+    make_policy,
+)
 from harness.models.base import TASK_HEADER
 
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "slow")
@@ -59,11 +65,6 @@ def truncate_tokens(text: str, n: int) -> str:
         if i == n - 1:
             return text[: m.end()]
     return text
-
-
-def derived_rng(*parts: object) -> random.Random:
-    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
 
 
 def prompt_text(body: dict[str, Any]) -> str:
