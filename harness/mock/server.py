@@ -3,7 +3,7 @@
 It speaks `POST /v1/responses`, `POST /v1/chat/completions` and `GET /v1/models` closely enough
 that the official SDK works unchanged, so the REAL client code path (serialisation, headers,
 error classes, retries, timeouts) is what the tests exercise. Answers come from a policy (see
-`mock_policies`); token counts are whitespace-token counts, so usage is deterministic.
+`harness.mock.policies`); the reply bodies are built in `payloads`.
 
 Determinism: the randomness of each answer derives from seed + task key + a per-task counter of
 answers served, never from arrival order across tasks, so concurrent runs give the same answers
@@ -19,14 +19,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
-import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from harness.mock.payloads import (
+    MOCK_MODELS,
+    REASONING_STYLES,
+    budget,
+    chat_payload,
+    count_tokens,
+    model_obj,
+    responses_payload,
+)
 from harness.mock.policies import (
     MockReply,
     Policy,
@@ -41,30 +47,6 @@ FAULT_KINDS: tuple[str, ...] = ("429", "500", "slow")
 #: Largest request body read (a real request is well under 1 MiB); larger ones get 413.
 MAX_BODY_BYTES = 8 << 20
 _TOKEN_KEYS = ("max_output_tokens", "max_completion_tokens", "max_tokens")
-REASONING_STYLES: tuple[str, ...] = ("reasoning_content", "reasoning", "think")
-MOCK_MODELS: tuple[str, ...] = ("mock", "mock-reasoner")
-
-
-@dataclass(frozen=True)
-class MockUsage:
-    input_tokens: int
-    cached_tokens: int
-    output_tokens: int
-    reasoning_tokens: int
-
-
-def count_tokens(text: str) -> int:
-    return len(text.split())
-
-
-def truncate_tokens(text: str, n: int) -> str:
-    """The first n whitespace tokens of `text`, keeping its original spacing."""
-    if n <= 0:
-        return ""
-    for i, m in enumerate(re.finditer(r"\S+", text)):
-        if i == n - 1:
-            return text[: m.end()]
-    return text
 
 
 def prompt_text(body: dict[str, Any]) -> str:
@@ -322,10 +304,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         path = self._path()
         if path == "/models":
-            models = [_model_obj(m) for m in MOCK_MODELS]
+            models = [model_obj(m) for m in MOCK_MODELS]
             self._send_json(200, {"object": "list", "data": models})
         elif path.startswith("/models/"):
-            self._send_json(200, _model_obj(path.split("/", 2)[2]))
+            self._send_json(200, model_obj(path.split("/", 2)[2]))
         else:
             self._error(404, f"no route GET {self.path}", "not_found")
 
@@ -405,160 +387,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(503, "mock server stopping", "server_error")
             return
         reply, index = mock.make_reply(task, consume=fault != "slow")
-        usage, text, reasoning, truncated = _budget(mock, task, prompt, reply, body, path)
+        p_tokens = count_tokens(prompt)
+        cached = mock.cached_tokens(task.key, p_tokens)
+        usage, text, reasoning, truncated = budget(reply, body, path, p_tokens, cached)
         model = str(body.get("model") or "mock")
         uid = hashlib.sha256(f"{mock.seed}|{task.key}|{index}|{path}".encode()).hexdigest()[:24]
         if path == "/responses":
-            payload = _responses_payload(uid, model, body, text, reasoning, usage, truncated)
+            payload = responses_payload(uid, model, body, text, reasoning, usage, truncated)
         else:
-            payload = _chat_payload(uid, model, text, reasoning, usage, truncated, mock)
+            payload = chat_payload(uid, model, text, reasoning, usage, truncated,
+                                   mock.reasoning_style)
         mock.record("reply", task=task.key, choice=reply.choice, index=index)
         self._send_json(200, payload, {"X-Mock-Choice": reply.choice, "X-Mock-Task": task.key})
-
-
-def _budget(
-    mock: MockServer,
-    task: TaskRef,
-    prompt: str,
-    reply: MockReply,
-    body: dict[str, Any],
-    path: str,
-) -> tuple[MockUsage, str, str, bool]:
-    """Apply the request's output-token limit: reasoning spends the budget first, then text."""
-    keys = (
-        ("max_output_tokens",) if path == "/responses" else ("max_completion_tokens", "max_tokens")
-    )
-    limit = next((int(body[k]) for k in keys if body.get(k) is not None), None)
-    text, reasoning = reply.text, reply.reasoning
-    r_tokens, t_tokens = count_tokens(reasoning), count_tokens(text)
-    truncated = limit is not None and r_tokens + t_tokens > limit
-    if truncated and limit is not None:
-        r_tokens = min(r_tokens, limit)
-        t_tokens = limit - r_tokens
-        reasoning = truncate_tokens(reasoning, r_tokens)
-        text = truncate_tokens(text, t_tokens)
-    p_tokens = count_tokens(prompt)
-    cached = mock.cached_tokens(task.key, p_tokens)
-    usage = MockUsage(p_tokens, cached, r_tokens + t_tokens, r_tokens)
-    return usage, text, reasoning, truncated
-
-
-def _as_sdk(model_type: Any, payload: dict[str, Any]) -> dict[str, Any]:
-    """``payload`` parsed by the openai SDK's own type, then dumped: a field the API requires
-    and the mock forgot, or a value of the wrong type, fails here and in the tests rather than
-    in a user's client (the mock cannot drift from the SDK it is tested with)."""
-    return model_type.model_validate(payload).model_dump(mode="json", exclude_unset=True)
-
-
-def _model_obj(model_id: str) -> dict[str, Any]:
-    from openai.types import Model
-
-    return _as_sdk(Model, {"id": model_id, "object": "model", "created": 1700000000,
-                           "owned_by": "harness-mock"})
-
-
-def _responses_payload(
-    uid: str,
-    model: str,
-    body: dict[str, Any],
-    text: str,
-    reasoning: str,
-    usage: MockUsage,
-    truncated: bool,
-) -> dict[str, Any]:
-    now = int(time.time())
-    status = "incomplete" if truncated else "completed"
-    output: list[dict[str, Any]] = [
-        {
-            "id": f"rs_{uid}",
-            "type": "reasoning",
-            "summary": [{"type": "summary_text", "text": reasoning}] if reasoning else [],
-        }
-    ]
-    if text or not truncated:
-        output.append(
-            {
-                "id": f"msg_{uid}",
-                "type": "message",
-                "status": status,
-                "role": "assistant",
-                "content": [
-                    {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
-                ],
-            }
-        )
-    text_config: dict[str, Any] = {"format": {"type": "text"}}
-    if isinstance(body.get("text"), dict) and body["text"].get("verbosity"):
-        text_config["verbosity"] = body["text"]["verbosity"]
-    from openai.types.responses import Response
-
-    return _as_sdk(Response, {
-        "id": f"resp_{uid}",
-        "object": "response",
-        "created_at": now,
-        "completed_at": None if truncated else now,
-        "status": status,
-        "error": None,
-        "incomplete_details": {"reason": "max_output_tokens"} if truncated else None,
-        "instructions": body.get("instructions"),
-        "max_output_tokens": body.get("max_output_tokens"),
-        "model": model,
-        "output": output,
-        "parallel_tool_calls": True,
-        "reasoning": body.get("reasoning") or {"effort": None, "summary": None},
-        "store": False,
-        "temperature": body.get("temperature", 1.0),
-        "text": text_config,
-        "tool_choice": body.get("tool_choice", "auto"),
-        "tools": body.get("tools", []),
-        "top_p": 1.0,
-        "truncation": "disabled",
-        "usage": {
-            "input_tokens": usage.input_tokens,
-            "input_tokens_details": {"cached_tokens": usage.cached_tokens, "cache_write_tokens": 0},
-            "output_tokens": usage.output_tokens,
-            "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
-            "total_tokens": usage.input_tokens + usage.output_tokens,
-        },
-        "metadata": {},
-    })
-
-
-def _chat_payload(
-    uid: str,
-    model: str,
-    text: str,
-    reasoning: str,
-    usage: MockUsage,
-    truncated: bool,
-    mock: MockServer,
-) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
-    if mock.reasoning_style == "think":
-        message["content"] = f"<think>\n{reasoning}\n</think>\n\n{text}" if reasoning else text
-    elif reasoning:
-        message[mock.reasoning_style] = reasoning
-    from openai.types.chat import ChatCompletion
-
-    return _as_sdk(ChatCompletion, {
-        "id": f"chatcmpl-{uid}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "system_fingerprint": "fp_harness_mock",
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "finish_reason": "length" if truncated else "stop",
-                "logprobs": None,
-            }
-        ],
-        "usage": {
-            "prompt_tokens": usage.input_tokens,
-            "completion_tokens": usage.output_tokens,
-            "total_tokens": usage.input_tokens + usage.output_tokens,
-            "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
-            "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
-        },
-    })
