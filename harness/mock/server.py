@@ -3,16 +3,12 @@
 It speaks `POST /v1/responses`, `POST /v1/chat/completions` and `GET /v1/models` closely enough
 that the official SDK works unchanged, so the REAL client code path (serialisation, headers,
 error classes, retries, timeouts) is what the tests exercise. Answers come from a policy (see
-`harness.mock.policies`); the reply bodies are built in `payloads`.
+`harness.mock.policies`); the reply bodies are built in `payloads`, the injected faults in
+`faults`.
 
 Determinism: the randomness of each answer derives from seed + task key + a per-task counter of
 answers served, never from arrival order across tasks, so concurrent runs give the same answers
-per task. Fault decisions use a separate per-task counter of requests, so answers do not change
-when faults are switched on: a retried request gets the answer the failed one would have had.
-
-Fault injection (`fail_rate`): a seeded share of requests is answered with 429 (+ `Retry-After`),
-500, or a stall of `slow_s` seconds (beyond the client's timeout) before a normal answer.
-`fault_script` forces the faults of the first requests, in arrival order (for tests).
+per task. Fault decisions use a separate per-task counter of requests (see `faults`).
 """
 
 from __future__ import annotations
@@ -24,6 +20,7 @@ from collections import defaultdict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from harness.mock.faults import FaultPlan
 from harness.mock.payloads import (
     MOCK_MODELS,
     REASONING_STYLES,
@@ -43,7 +40,6 @@ from harness.mock.policies import (
 )
 from harness.models.base import TASK_HEADER
 
-FAULT_KINDS: tuple[str, ...] = ("429", "500", "slow")
 #: Largest request body read (a real request is well under 1 MiB); larger ones get 413.
 MAX_BODY_BYTES = 8 << 20
 _TOKEN_KEYS = ("max_output_tokens", "max_completion_tokens", "max_tokens")
@@ -74,6 +70,7 @@ class MockServer:
     `policy` is "oracle", "noisy", "arc", "replay:FILE" or a Policy object. `latency_s` delays
     every answer (for concurrency demos). `reasoning_style` picks where chat answers put the
     reasoning: the `reasoning_content` field, a `reasoning` field, or `<think>` in the content.
+    `fail_rate`, `slow_s`, `retry_after` and `fault_script` configure `faults.FaultPlan`.
     """
 
     def __init__(
@@ -90,25 +87,16 @@ class MockServer:
         fault_script: list[str] | None = None,
         reasoning_style: str = "reasoning_content",
     ) -> None:
-        if not 0.0 <= fail_rate <= 1.0:
-            raise ValueError(f"fail_rate must be within [0, 1], got {fail_rate}")
+        self.faults = FaultPlan(seed, fail_rate, slow_s, retry_after, fault_script)
         if reasoning_style not in REASONING_STYLES:
             raise ValueError(f"reasoning_style must be one of {REASONING_STYLES}")
-        for fault in fault_script or []:
-            if fault not in FAULT_KINDS + ("ok",):
-                raise ValueError(f"unknown fault {fault!r}: use {FAULT_KINDS + ('ok',)}")
         self.policy: Policy = make_policy(policy) if isinstance(policy, str) else policy
         self.seed = seed
-        self.fail_rate = fail_rate
-        self.slow_s = slow_s
         self.host = host
         self.port = port
-        self.retry_after = retry_after
         self.latency_s = latency_s
         self.reasoning_style = reasoning_style
-        self._script = list(fault_script or [])
         self._lock = threading.Lock()
-        self._requests: defaultdict[str, int] = defaultdict(int)
         self._served: defaultdict[str, int] = defaultdict(int)
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
@@ -172,20 +160,6 @@ class MockServer:
 
     # -- request logic --------------------------------------------------------------------------
 
-    def choose_fault(self, task_key: str) -> str | None:
-        with self._lock:
-            n = self._requests[task_key]
-            self._requests[task_key] += 1
-            scripted = self._script.pop(0) if self._script else None
-        if scripted is not None:
-            return None if scripted == "ok" else scripted
-        if self.fail_rate <= 0:
-            return None
-        rng = derived_rng(self.seed, task_key, n, "fault")
-        if rng.random() >= self.fail_rate:
-            return None
-        return rng.choice(FAULT_KINDS)
-
     def make_reply(self, task: TaskRef, consume: bool) -> tuple[MockReply, int]:
         with self._lock:
             index = self._served[task.key]
@@ -196,8 +170,7 @@ class MockServer:
 
     def cached_tokens(self, task_key: str, prompt_tokens: int) -> int:
         """Imitates prompt caching: repeats of a task's prompt hit the cache for half of it."""
-        with self._lock:
-            seen = self._requests[task_key] > 1
+        seen = self.faults.requests_seen(task_key) > 1
         return prompt_tokens // 2 if seen else 0
 
     def wait(self, seconds: float) -> bool:
@@ -361,31 +334,29 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(500, f"mock policy error: {type(exc).__name__}: {exc}", "mock_error")
 
     def _answer(self, path: str, body: dict[str, Any]) -> None:
-        mock = self.mock
+        mock, faults = self.mock, self.mock.faults
         prompt = prompt_text(body)
         task = identify(self.headers.get(TASK_HEADER), prompt)
-        fault = mock.choose_fault(task.key)
+        fault = faults.choose(task.key)
+        if fault is not None:
+            mock.record(f"fault_{fault}", task=task.key)
         if fault == "429":
-            mock.record("fault_429", task=task.key)
             self._error(
                 429,
                 "Rate limit reached (mock fault injection).",
                 "rate_limit_exceeded",
-                {"Retry-After": mock.retry_after},
+                {"Retry-After": faults.retry_after},
             )
             return
         if fault == "500":
-            mock.record("fault_500", task=task.key)
             self._error(500, "Internal error (mock fault injection).", "server_error")
             return
-        if fault == "slow":
-            mock.record("fault_slow", task=task.key)
-            if mock.wait(mock.slow_s):
-                self._error(503, "mock server stopping", "server_error")
-                return
-        elif mock.wait(mock.latency_s):
+        # A stall replaces the configured latency; either ends early when the server stops.
+        if mock.wait(faults.slow_s if fault == "slow" else mock.latency_s):
             self._error(503, "mock server stopping", "server_error")
             return
+        # A stalled request's client has timed out: its answer is not consumed, so the retry
+        # gets the same one.
         reply, index = mock.make_reply(task, consume=fault != "slow")
         p_tokens = count_tokens(prompt)
         cached = mock.cached_tokens(task.key, p_tokens)
