@@ -1,7 +1,9 @@
 """Build the sandbox image, offline if need be, and only when its inputs changed.
 
 The tag carries a content hash of everything that goes into the image (Dockerfile, exec server,
-requirements), so a rebuild happens exactly when one of them changes. Without a registry the
+requirements), so a rebuild happens exactly when one of them changes. Those files are found
+through the import system (harness/sandbox/sources.py), so an installed wheel builds the same
+image, under the same tag, as the checkout. Without a registry the
 base image cannot be pulled: then a Debian minbase root with python3 is bootstrapped from the
 host's configured Debian mirror (debootstrap) and imported once as a local image; Python
 packages come from wheels downloaded on the host, since pip inside a build container may not
@@ -21,21 +23,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.sandbox.errors import SandboxError
+from harness.sandbox.sources import DOCKERFILE, sandbox_dir, source_files
 
-REPO = Path(__file__).resolve().parents[2]
 IMAGE_REPO = "harness-sandbox"
 LOCAL_BASE = "harness-base:bookworm-py311"
 REGISTRY_BASE = "python:3.11-slim-bookworm"
-WHEEL_DIR = REPO / "build" / "wheels"
+# Where the Dockerfile's COPY finds the wheels in the build context.
+CONTEXT_WHEELS = Path("build", "wheels")
 
 
 def content_hash() -> str:
     h = hashlib.sha256()
-    files = [REPO / "Dockerfile.sandbox"] + sorted(
-        p for p in (REPO / "sandbox_image").rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts)
-    for path in files:
-        h.update(path.relative_to(REPO).as_posix().encode() + b"\0")
+    for name, path in source_files():
+        h.update(name.encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
     return h.hexdigest()[:12]
 
@@ -80,20 +80,30 @@ def require_image(client) -> str:  # noqa: ANN001
 # ------------------------------------------------------------------ wheels
 
 
-def download_wheels(log: Callable[[str], None]) -> None:
-    """Wheels for the image's Python (cp311, this machine's architecture)."""
+def wheel_dir() -> Path:
+    """Where the image's wheels are kept: build/wheels/ in a checkout, else the user's cache."""
+    root = sandbox_dir().parent
+    if (root / "pyproject.toml").is_file():
+        return root / CONTEXT_WHEELS
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "harness" / "sandbox-wheels"
+
+
+def download_wheels(log: Callable[[str], None]) -> Path:
+    """Wheels for the image's Python (cp311, this machine's architecture); returns their folder."""
     machine = platform.machine()
-    stamp = WHEEL_DIR / ".requirements"
-    wanted = (REPO / "sandbox_image" / "requirements.txt").read_text() + machine
-    if stamp.exists() and stamp.read_text() == wanted and any(WHEEL_DIR.glob("*.whl")):
-        return
-    shutil.rmtree(WHEEL_DIR, ignore_errors=True)
-    WHEEL_DIR.mkdir(parents=True)
+    wheels = wheel_dir()
+    stamp = wheels / ".requirements"
+    requirements = sandbox_dir() / "requirements.txt"
+    wanted = requirements.read_text() + machine
+    if stamp.exists() and stamp.read_text() == wanted and any(wheels.glob("*.whl")):
+        return wheels
+    shutil.rmtree(wheels, ignore_errors=True)
+    wheels.mkdir(parents=True)
     log("downloading wheels for the sandbox image")
     cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
            "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
-           "--abi", "abi3", "--abi", "none", "-d", str(WHEEL_DIR),
-           "-r", str(REPO / "sandbox_image" / "requirements.txt")]
+           "--abi", "abi3", "--abi", "none", "-d", str(wheels), "-r", str(requirements)]
     for plat in ("manylinux2014", "manylinux_2_17", "manylinux_2_28", "manylinux_2_27"):
         cmd += ["--platform", f"{plat}_{machine}"]
     cmd += ["--platform", "any"]
@@ -103,6 +113,7 @@ def download_wheels(log: Callable[[str], None]) -> None:
         raise SandboxError("pip download of the sandbox wheels failed: "
                            f"{proc.stderr.strip()[-300:]}")
     stamp.write_text(wanted)
+    return wheels
 
 
 # ------------------------------------------------------------------ base image
@@ -179,6 +190,15 @@ def pick_base(client, requested: str | None, log: Callable[[str], None]) -> str:
 # ------------------------------------------------------------------ build
 
 
+def stage_context(dest: Path, wheels: Path) -> None:
+    """The build context, laid out as the Dockerfile's COPY lines expect: exactly the hashed
+    files (Dockerfile.sandbox, sandbox_image/) and the wheels (build/wheels/)."""
+    for name, path in source_files():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, dest / name)
+    shutil.copytree(wheels, dest / CONTEXT_WHEELS)
+
+
 def build_image(base_image: str | None = None, force: bool = False,
                 log: Callable[[str], None] = print) -> str:
     """Build the sandbox image unless an image with the same content hash exists."""
@@ -188,14 +208,16 @@ def build_image(base_image: str | None = None, force: bool = False,
         log(f"sandbox image {tag} is up to date")
         return tag
     base = pick_base(client, base_image or os.environ.get("BASE_IMAGE"), log)
-    download_wheels(log)
+    wheels = download_wheels(log)
     log(f"building {tag} from {base}")
     from docker.errors import BuildError
 
     try:
-        client.images.build(path=str(REPO), dockerfile="Dockerfile.sandbox", tag=tag,
-                            buildargs={"BASE_IMAGE": base}, rm=True, forcerm=True,
-                            network_mode="none", labels={"harness.sandbox.hash": tag})
+        with tempfile.TemporaryDirectory(prefix="harness-sandbox-context-") as context:
+            stage_context(Path(context), wheels)
+            client.images.build(path=context, dockerfile=DOCKERFILE, tag=tag,
+                                buildargs={"BASE_IMAGE": base}, rm=True, forcerm=True,
+                                network_mode="none", labels={"harness.sandbox.hash": tag})
     except BuildError as exc:
         tail = "".join(str(x.get("stream", x.get("error", ""))) for x in exc.build_log)[-600:]
         raise SandboxError(f"building the sandbox image failed: {tail.strip()}") from None

@@ -12,18 +12,14 @@ import select
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from harness.sandbox.protocol import WorkerLost
+from harness.sandbox.sources import exec_server_path
 from harness.sandbox.worker import Worker, recv_deadline_remaining
 
 WARNING = ("process backend: programs run as local processes WITHOUT container isolation "
            "(no network cut, no read-only filesystem); use it only for trusted experiments")
-
-
-def exec_server_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "sandbox_image" / "exec_server.py"
 
 
 class PipeTransport:
