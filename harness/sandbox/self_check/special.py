@@ -142,6 +142,14 @@ def _nested(depth: int) -> Any:
     return v
 
 
+def _no_restart(ctx: Context, replaced0: int, problems: list[str]) -> list[str]:
+    """Awkward but harmless outputs must be judged without losing the worker: a replacement
+    means the host or the exec server choked on them, and B and C then show it judges right."""
+    if ctx.pool.replaced != replaced0:
+        problems.append(f"worker replaced {ctx.pool.replaced - replaced0}x")
+    return problems + _follow_up(ctx)
+
+
 def _special_checks() -> list[Check]:
     """Isolation checks whose shape differs from plain attack-then-B-and-C."""
     checks: list[Check] = []
@@ -183,9 +191,7 @@ def _special_checks() -> list[Check]:
             ctx.notes.append(f"A: {_summary(r)}")
         except Exception as exc:  # noqa: BLE001
             problems.append(f"host raised {type(exc).__name__}: {_short(str(exc))}")
-        if ctx.pool.replaced != replaced0:
-            problems.append(f"worker replaced {ctx.pool.replaced - replaced0}x")
-        return problems + _follow_up(ctx)
+        return _no_restart(ctx, replaced0, problems)
 
     @add("lone_surrogate_exception", "an exception message with a lone surrogate is an "
          "exception with an escaped, encodable detail, no restart")
@@ -205,9 +211,7 @@ def _special_checks() -> list[Check]:
             ctx.notes.append(f"A: {_summary(r)}")
         except Exception as exc:  # noqa: BLE001
             problems.append(f"host raised {type(exc).__name__}: {_short(str(exc))}")
-        if ctx.pool.replaced != replaced0:
-            problems.append(f"worker replaced {ctx.pool.replaced - replaced0}x")
-        return problems + _follow_up(ctx)
+        return _no_restart(ctx, replaced0, problems)
 
     @add("big_outputs_10k", "a legitimate 9 KB output on each of 10,000 inputs is ok")
     def _(ctx: Context) -> list[str]:
@@ -219,9 +223,7 @@ def _special_checks() -> list[Check]:
         if not problems and any(v.output != x * 1800 for v, x in zip(r.verdicts, inputs,
                                                                        strict=True)):
             problems.append("wrong outputs")
-        if ctx.pool.replaced != replaced0:
-            problems.append(f"worker replaced {ctx.pool.replaced - replaced0}x")
-        return problems + _follow_up(ctx)
+        return _no_restart(ctx, replaced0, problems)
 
     @add("output_nesting_depth", "an output nested 7 deep passes; past the cap it is "
          "invalid_output, consistently, never a crash")
@@ -243,9 +245,7 @@ def _special_checks() -> list[Check]:
             if "ok" in verdicts[cap:]:
                 problems.append("verdicts not monotone in depth")
             ctx.notes.append(f"first invalid depth: {depths[cap]}")
-        if ctx.pool.replaced != replaced0:
-            problems.append(f"worker replaced {ctx.pool.replaced - replaced0}x")
-        return problems + _follow_up(ctx)
+        return _no_restart(ctx, replaced0, problems)
 
     @add("huge_frame_small_ints", "a forged 30 MB frame of 15M small ints is crash or "
          "invalid_output for that program; host memory stays bounded")
