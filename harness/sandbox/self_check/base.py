@@ -1,0 +1,48 @@
+"""What a check is and what it reports.
+
+A check is a plain function from a ``Context`` to the problems it found, so the suite needs
+neither pytest nor a particular backend: a test, the CLI or a notebook can run it alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+SECTIONS = ("legit", "limits", "isolation")
+SAFE_BACKEND_SECTIONS = ("legit", "limits")  # all a backend without containment may run
+CHECK_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    section: str
+    passed: bool
+    detail: str = ""
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        mark = "PASS" if self.passed else "FAIL"
+        return f"{mark} {self.section}/{self.name} ({self.seconds:.1f}s) {self.detail}".rstrip()
+
+
+@dataclass(frozen=True)
+class Check:
+    """One conformance check: ``run(ctx)`` returns the problems found (empty: passed) and may
+    add notes to ``ctx.notes`` (what was observed, reported even when it passes)."""
+
+    name: str
+    section: str
+    run: Callable[[Context], list[str]]
+    doc: str = ""
+
+
+class Context:
+    """What a check runs against; ``stage`` says what it was doing if it hangs."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.stage = "start"
+        self.notes: list[str] = []
