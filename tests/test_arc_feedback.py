@@ -13,6 +13,7 @@ from harness.families.arc.data import ArcPair, ArcTask
 from harness.families.arc.prompt import format_grid
 from harness.families.arc.task import ArcEvalTask, attempt_outcome, task_result
 from harness.models.base import Completion, ModelRequest, Usage
+from harness.run.turns import more_turns
 from harness.sandbox.limits import Limits
 from harness.sandbox.results import ProgramResult, Verdict
 
@@ -74,20 +75,33 @@ POOL = {
 }
 
 
-def first_turn(task: ArcEvalTask, code: str | None, pool: FakePool) -> dict[str, Any]:
-    row: dict[str, Any] = {"attempt": 1, "text": block(code) if code else "no idea", "code": code,
-                           "prompt_tokens": 10, "completion_tokens": 5, "estimated_cost": None,
-                           "duration_ms": 1.0, "api_calls": 1, "compile_error": None}  # fmt: skip
+class Row(dict):
+    """An attempt row after turn 1, with the fields turn 1's evaluation set (``results``)."""
+
+    results: dict[str, Any]
+
+
+def first_turn(task: ArcEvalTask, code: str | None, pool: FakePool) -> Row:
+    row = Row({"attempt": 1, "text": block(code) if code else "no idea", "code": code,
+               "prompt_tokens": 10, "completion_tokens": 5, "estimated_cost": None,
+               "duration_ms": 1.0, "api_calls": 1, "compile_error": None})  # fmt: skip
+    row.results = {}
     if code is None:
         row["compile_error"] = "no_code_found"
     else:
-        row.update(asyncio.run(task.evaluate(code, pool, Limits())))
+        row.results = asyncio.run(task.evaluate(code, pool, Limits()))
+        row.update(row.results)
     return row
 
 
-def converse(task: ArcEvalTask, row: dict, client: FakeClient, pool: FakePool) -> dict:
+def converse(task: ArcEvalTask, row: Row, client: FakeClient, pool: FakePool) -> dict:
+    """The runner's conversation after turn 1 (harness.run.turns), with fakes around it."""
     request = ModelRequest(messages=task.messages(), model="mock", task_id=task.task_id)
-    update = asyncio.run(task.follow_up(row, request, client, pool, Limits(), None))
+
+    async def evaluate(code: str) -> dict[str, Any]:
+        return await task.evaluate(code, pool, Limits())
+
+    update = asyncio.run(more_turns(task, row, row.results, request, client, evaluate, None))
     return {**row, **update}
 
 

@@ -116,7 +116,7 @@ def test_arc_task_results_recomputed_from_stored_attempts_match_the_recorded_one
     # tasks/arc_eval.task_result (which scores real runs, through voting.vote_task) against
     # what the run recorded when it scored these attempts.
     from harness.families.arc.data import find_task
-    from harness.families.arc.run import ArcOptions, make_tasks
+    from harness.families.arc.family import ArcOptions, make_tasks
     from harness.families.arc.task import task_result
     from harness.run.store import read_jsonl_rows
 

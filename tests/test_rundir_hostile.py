@@ -24,7 +24,7 @@ from click.testing import CliRunner, Result
 
 from harness import safe_io
 from harness.cli.main import main
-from harness.families.arc.run import task_log_name
+from harness.families.arc.family import task_log_name
 from harness.run.store import RunStore, trial_log_name
 from harness.safe_io import RunFileError
 from tests.test_analyze import make_run

@@ -8,7 +8,7 @@ because API failures and timeouts are reported separately in the run summary.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, Protocol, runtime_checkable
 
 ErrorKind = Literal["api_error", "timeout"]
@@ -51,6 +51,10 @@ class Usage:
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
+
+
+USAGE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Usage))
+"""The token counts every row, turn and usage report carries (in this order)."""
 
 
 @dataclass(frozen=True)

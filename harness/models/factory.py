@@ -22,6 +22,7 @@ from harness.models.sdk import SdkSettings
 ApiMode = Literal["responses", "chat_completions"]
 API_MODES: tuple[str, ...] = ("responses", "chat_completions")
 MOCK_KEY = "mock-key"
+KEY_VARIABLES: tuple[str, ...] = ("TAMU_API_KEY", "OPENAI_API_KEY")  # the first one set wins
 
 
 def is_mock_model(model: str) -> bool:
@@ -30,9 +31,18 @@ def is_mock_model(model: str) -> bool:
 
 def resolve_api_key(flag: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if env is None else env
-    for value in (flag, env.get("TAMU_API_KEY"), env.get("OPENAI_API_KEY")):
+    for value in (flag, *(env.get(name) for name in KEY_VARIABLES)):
         if value and value.strip():
             return value.strip()
+    return None
+
+
+def api_key_source(env: Mapping[str, str] | None = None) -> str | None:
+    """Which variable supplies the API key (never its value)."""
+    env = os.environ if env is None else env
+    for name in KEY_VARIABLES:
+        if (env.get(name) or "").strip():
+            return name
     return None
 
 

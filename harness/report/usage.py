@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UserError
-from harness.models.base import Usage
+from harness.models.base import USAGE_FIELDS, Usage
 from harness.models.pricing import estimate_cost, lookup_price
 from harness.safe_io import RunFileError, read_text
 from harness.untrusted_text import console_text, printable
 
-TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens")
+TOKEN_FIELDS = USAGE_FIELDS
 
 
 @dataclass

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from harness.models.factory import api_key_source
 from harness.run.config import RunConfig
 from harness.sandbox.limits import VERDICTS, Limits
 
@@ -49,17 +50,6 @@ def base_manifest(config: RunConfig, family: str, status: str, argv: list[str],
         "verdict_kinds": list(VERDICTS),
         "artifacts": dict(ARTIFACT_SCHEMAS),
     }
-
-
-def api_key_source(env: Any = None) -> str | None:
-    """Which variable supplies the API key (never its value)."""
-    import os
-
-    env = os.environ if env is None else env
-    for name in ("TAMU_API_KEY", "OPENAI_API_KEY"):
-        if (env.get(name) or "").strip():
-            return name
-    return None
 
 
 def environment_summary() -> dict[str, Any]:

@@ -18,14 +18,14 @@ from __future__ import annotations
 import asyncio
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.models.base import Completion, ModelClient, ModelRequest
 from harness.run import selection
-from harness.run.manifest import api_key_source
 from harness.run.store import RunStore
+from harness.run.turns import answer_fields, more_turns
 from harness.sandbox.limits import Limits
 
 if TYPE_CHECKING:
@@ -50,9 +50,9 @@ class AttemptTask(Protocol):
     async def evaluate(self, code: str, pool: Backend, limits: Limits) -> dict[str, Any]: ...
     # must return at least the selection score key (e.g. "val_acc"); may set "compile_error"
 
-    # Optional (looked up with getattr): `async follow_up(row, request, client, pool, limits,
-    # cost) -> dict` runs after the first turn and returns updates to the row; a task family
-    # uses it for multi-turn conversations (ARC feedback mode).
+    # Optional: an int `max_turns` with `turn_keys` and `feedback(state)` makes the attempt a
+    # conversation (`harness.run.turns.MultiTurnTask`; ARC feedback mode). Its rows then carry
+    # `turns` and `turns_used`.
 
 
 @dataclass(frozen=True)
@@ -223,29 +223,12 @@ class Runner:
                                "attempt": attempt}  # fmt: skip
         row.update(task.row_fields())
         completion = await self.client.complete(request)
-        usage = completion.usage
-        row.update(
-            started_at=round(started, 3),
-            prompt=task.messages()[-1]["content"],
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            reasoning_tokens=usage.reasoning_tokens,
-            cached_tokens=usage.cached_tokens,
-            estimated_cost=self.cost(completion) if self.cost else None,
-            duration_ms=round(completion.duration_ms, 1),
-            api_calls=completion.attempts_made,
-            api_error=completion.error_kind,
-            api_error_detail=completion.error_detail,
-            finish_reason=completion.finish_reason,
-            max_tokens_hit=completion.max_tokens_hit,
-            response_id=completion.response_id,
-            text=completion.text,
-            reasoning_text=completion.reasoning_text,
-            code=None, code_lines=0, compile_error=None,
-            **{self.options.score_key: 0.0},
-        )  # fmt: skip
+        answer = answer_fields(completion, self.cost)  # the row's key order is the artifact's
+        row.update(started_at=round(started, 3), prompt=task.messages()[-1]["content"], **answer)
+        row.update(code=None, code_lines=0, compile_error=None, **{self.options.score_key: 0.0})
         for metric in self.options.metrics:
             row.setdefault(metric, 0.0)
+        results: dict[str, Any] = {}
         if completion.ok or completion.text:
             code = task.extract(completion)
             if code is None:
@@ -254,119 +237,39 @@ class Runner:
                 row["code"] = code
                 row["code_lines"] = len(code.splitlines())
                 t0 = time.perf_counter()
-                try:
-                    row.update(await task.evaluate(code, self.pool, self.limits))
-                except Exception as exc:  # noqa: BLE001 - a harness fault must not lose the row
-                    self._harness_errors += 1
-                    row["compile_error"] = "harness_error"
-                    row["compile_error_detail"] = f"{type(exc).__name__}: {exc}"[:500]
-                    self.store.log("harness_error", task_id=task.task_id, trial=trial,
-                                   attempt=attempt, traceback=traceback.format_exc())
+                results = await self._guarded(row, trial, attempt, task.evaluate(
+                    code, self.pool, self.limits))  # fmt: skip
                 row["eval_ms"] = round((time.perf_counter() - t0) * 1000.0, 1)
-        follow_up = getattr(task, "follow_up", None)
-        if (follow_up is not None and not row.get("api_error")
+        if (isinstance(getattr(task, "max_turns", None), int) and not row.get("api_error")
                 and row.get("compile_error") != "harness_error"):  # fmt: skip
-            try:
-                row.update(await follow_up(row, request, self.client, self.pool, self.limits,
-                                           self.cost))  # fmt: skip
-            except Exception as exc:  # noqa: BLE001 - a harness fault must not lose the row
-                self._harness_errors += 1
-                row["compile_error"] = "harness_error"
-                row["compile_error_detail"] = f"{type(exc).__name__}: {exc}"[:500]
-                self.store.log("harness_error", task_id=task.task_id, trial=trial,
-                               attempt=attempt, traceback=traceback.format_exc())
+            async def evaluate(code: str) -> dict[str, Any]:
+                return await task.evaluate(code, self.pool, self.limits)
+
+            await self._guarded(row, trial, attempt, more_turns(
+                task, row, results, request, self.client, evaluate, self.cost))  # type: ignore[arg-type]  # fmt: skip
         row["stopped_early"] = self._perfect(row) and attempt < self.options.attempts
         row["outcome"] = self.outcome(row)
         row["finished_at"] = round(time.time(), 3)
         return row
+
+    async def _guarded(self, row: dict[str, Any], trial: int, attempt: int,
+                       step: Awaitable[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+        """Run a step whose fields update the row; a harness fault becomes the row's
+        ``harness_error`` (logged with its traceback) instead of losing the row."""
+        try:
+            fields = await step
+        except Exception as exc:  # noqa: BLE001 - a harness fault must not lose the row
+            self._harness_errors += 1
+            row["compile_error"] = "harness_error"
+            row["compile_error_detail"] = f"{type(exc).__name__}: {exc}"[:500]
+            self.store.log("harness_error", task_id=row["task_id"], trial=trial,
+                           attempt=attempt, traceback=traceback.format_exc())  # fmt: skip
+            return {}
+        row.update(fields)
+        return fields
 
 
 # ---------------------------------------------------------------------- selection, summaries
 def _row_order(tasks: Sequence[AttemptTask]) -> Callable[[dict[str, Any]], tuple]:
     order = {t.task_id: i for i, t in enumerate(tasks)}
     return lambda r: (order.get(r["task_id"], 1 << 30), int(r["trial"]), int(r["attempt"]))
-
-
-# ---------------------------------------------------------------------- run set-up helpers
-class ModelSession:
-    """A model client for a run, with the mock server started on loopback when the model is a
-    mock and no base URL was given. A context manager: leaving it stops the mock server (the
-    async client is closed by ``run_tasks``, on the event loop that used it)."""
-
-    def __init__(self, config: Any, *, require_key: bool = True) -> None:
-        from harness.mock.server import MockServer
-        from harness.models.factory import is_mock_model, make_client
-
-        self.config = config
-        self.server: MockServer | None = None
-        base_url = config.base_url
-        if is_mock_model(config.model) and not base_url and not config.dry_run:
-            try:
-                self.server = MockServer(config.mock_policy, seed=config.mock_seed,
-                                         fail_rate=config.fail_rate,
-                                         slow_s=min(5.0, config.timeout + 1.0))  # fmt: skip
-            except ValueError as exc:
-                from harness.errors import UserError
-
-                raise UserError(str(exc)) from None
-            base_url = self.server.start()
-        self.base_url = base_url
-        self.client = make_client(config.api_mode, config.model, base_url=base_url,
-                                  timeout_s=config.timeout, max_retries=config.max_retries,
-                                  retry_delay=config.retry_delay,
-                                  require_key=require_key and not config.dry_run)  # fmt: skip
-        self.key_note = self._key_note()
-
-    def _key_note(self) -> str | None:
-        """What the console says about the key: which variable, where to (never the key)."""
-        if self.server is not None or self.config.dry_run:
-            return None
-        from harness.untrusted_text import printable, redact_url
-
-        source = api_key_source()
-        if source is None:
-            return None
-        where = printable(redact_url(self.base_url)) if self.base_url else "the default endpoint"
-        return f"using API key from {source} for {where}"
-
-    def request(self, task: AttemptTask) -> ModelRequest:
-        c = self.config
-        return ModelRequest(messages=task.messages(), model=c.model,
-                            reasoning_effort=c.reasoning_effort, verbosity=c.verbosity,
-                            max_output_tokens=c.max_output_tokens, tool_choice=c.tool_choice,
-                            enable_code_interpreter=c.enable_code_interpreter,
-                            task_id=task.task_id)  # fmt: skip
-
-    def cost(self, completion: Completion) -> float | None:
-        from harness.models.pricing import estimate_cost
-
-        cost = estimate_cost(self.config.model, completion.usage, self.config.input_rate,
-                             self.config.output_rate)  # fmt: skip
-        return None if cost is None else round(cost, 8)
-
-    def __enter__(self) -> ModelSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop_server()
-
-    def stop_server(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
-
-    def run_tasks(self, tasks: Sequence[AttemptTask], *, pool: Backend, store: RunStore,
-                  limits: Limits, options: RunnerOptions, **runner_kwargs: Any) -> RunResult:
-        """Run the loop over ``tasks`` with this session's client and close the client on the
-        loop that used it (both families' commands end up here)."""
-        runner = Runner(client=self.client, pool=pool, store=store,
-                        make_request=self.request, limits=limits, options=options,
-                        cost=self.cost, **runner_kwargs)
-
-        async def main() -> RunResult:
-            try:
-                return await runner.run(tasks)
-            finally:
-                await self.client.aclose()
-
-        return asyncio.run(main())

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from harness.models.base import USAGE_FIELDS
+
 SCORE_KEY = "val_acc"
 PERFECT = 1.0
 METRICS: tuple[str, ...] = ("val_acc", "test_acc")
@@ -23,7 +25,7 @@ _NOT_IN_BEST = ("prompt", "text", "reasoning_text")
 _CARRIED = ("run_id", "model", "api_mode", "reasoning_effort", "verbosity", "fn", "length",
             "dataset_seed", "dataset_path", "target_name", "source_run_id", "val_size",
             "test_size")  # fmt: skip
-_TOKENS = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens")
+_TOKENS = USAGE_FIELDS
 
 
 def pick_best(rows: Iterable[dict[str, Any]], score_key: str = SCORE_KEY) -> dict[str, Any] | None:

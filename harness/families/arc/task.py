@@ -2,10 +2,11 @@
 
 An attempt is: prompt -> completion -> `extract_arc_code` -> transduction check (train outputs
 only) -> one sandbox batch holding every train input and every test input (never an output) ->
-host-side scoring (exact and pixel accuracy). With `max_turns > 1` the runner's `follow_up` hook
-continues the conversation: the model sees its results on the TRAIN pairs only (built by
-`arc_prompt.feedback_message`, whose inputs hold no test data) and the loop stops as soon as
-every train pair is solved. The attempt's answer is the last turn that produced a program.
+host-side scoring (exact and pixel accuracy). With `max_turns > 1` the runner continues the
+conversation (`harness.run.turns`): the model sees its results on the TRAIN pairs only (built
+by `prompt.feedback_message`, whose inputs hold no test data) and the conversation stops as
+soon as every train pair is solved. The attempt's answer is the last turn that produced a
+program.
 
 When the attempts of a task (one run = one runner trial) are all done, `task_result` votes
 (weighted majority, train majority, oracle) and `task_log` builds the per-task JSON log.
@@ -13,9 +14,8 @@ When the attempts of a task (one run = one runner trial) are all done, `task_res
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,8 +32,9 @@ from harness.judge.extract import extract_arc_code
 from harness.judge.scoring import Grid, pixel_accuracy, validate_grid
 from harness.judge.transduction import detect_transduction
 from harness.judge.voting import AttemptOutcome, vote_task
-from harness.models.base import Completion, ModelRequest
+from harness.models.base import USAGE_FIELDS, Completion
 from harness.run.selection import sum_known
+from harness.run.turns import first_turn_record
 from harness.sandbox.limits import Limits
 
 if TYPE_CHECKING:
@@ -41,15 +42,12 @@ if TYPE_CHECKING:
 
 ENTRY = "transform"
 INVALID_GRID = "not a rectangular list of lists of ints 0-9 (1x1 to 30x30)"
-# Row keys holding one program's results (replaced as a whole when a later turn gives a program).
-RESULT_KEYS: tuple[str, ...] = (
-    "transductive", "transductive_reason", "executed", "fatal", "errors",
-    "train_verdicts", "train_predictions", "train_details", "train_correct", "train_pixel",
-    "train_solved", "train_acc", "train_pixel_mean", "all_train_correct",
-    "test_verdicts", "test_predictions", "test_details", "test_correct", "test_pixel",
-    "test_acc", "test_pixel_mean", "sandbox_cpu_s", "sandbox_wall_s",
+# A program's result fields kept in the record of each turn of a conversation.
+TURN_KEYS: tuple[str, ...] = (
+    "transductive", "transductive_reason", "executed", "fatal", "compile_error",
+    "train_verdicts", "train_predictions", "train_correct", "train_pixel", "train_solved",
+    "all_train_correct", "test_verdicts", "test_predictions", "test_correct", "test_acc",
 )  # fmt: skip
-USAGE_KEYS = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens")
 NO_CODE_FEEDBACK = (
     "Your previous answer contained no ```python block defining `transform`, so nothing was "
     "run. Give the complete program as one ```python block defining `transform`.\n"
@@ -70,6 +68,7 @@ class ArcEvalTask:
     prompt_dir: Path = PROMPT_DIR
     transduction_filter: bool = True
     max_turns: int = 1
+    turn_keys: tuple[str, ...] = TURN_KEYS
     dataset: str = ""
     subset: str = ""
     _messages: list[dict[str, str]] | None = field(default=None, repr=False)
@@ -202,8 +201,11 @@ class ArcEvalTask:
         return out
 
     # ------------------------------------------------------------------ multi-turn
-    def feedback(self, results: dict[str, Any]) -> str:
-        """What the model is told after a turn: TRAIN pairs only (see module docstring)."""
+    def feedback(self, results: dict[str, Any]) -> str | None:
+        """What the model is told after a turn: TRAIN pairs only (see module docstring); None
+        once every train pair is solved (the conversation stops there)."""
+        if results.get("all_train_correct"):
+            return None
         if results.get("code") is None:
             return NO_CODE_FEEDBACK
         if results.get("transductive") and not results.get("executed", True):
@@ -216,102 +218,6 @@ class ArcEvalTask:
             for i, pair in enumerate(self.task.train) if pair.output is not None
         ]  # fmt: skip
         return feedback_message(outcomes, self.prompt_version, self.prompt_dir)
-
-    async def follow_up(self, row: dict[str, Any], request: ModelRequest, client: Any,
-                        pool: Backend, limits: Limits,
-                        cost: Callable[[Completion], float | None] | None,
-                        ) -> dict[str, Any]:  # fmt: skip
-        """Turns 2..max_turns (the runner has done turn 1 into `row`); returns row updates."""
-        first = _turn_from_row(1, row)
-        if self.max_turns <= 1:
-            return {"turns": [first], "turns_used": 1}
-        turns = [first]
-        messages = [dict(m) for m in request.messages]
-        current = {**row}
-        final: dict[str, Any] | None = None  # the latest turn that produced a program
-        totals = {k: int(row.get(k) or 0) for k in USAGE_KEYS}
-        costs = [row.get("estimated_cost")]
-        duration = float(row.get("duration_ms") or 0.0)
-        api_calls = int(row.get("api_calls") or 0)
-        last = {"text": row.get("text"), "reasoning_text": row.get("reasoning_text"),
-                "finish_reason": row.get("finish_reason"),
-                "max_tokens_hit": row.get("max_tokens_hit"),
-                "response_id": row.get("response_id")}  # fmt: skip
-        for turn in range(2, self.max_turns + 1):
-            if current.get("all_train_correct"):
-                break
-            feedback = self.feedback(current)
-            turns[-1]["feedback"] = feedback
-            reply = current.get("text") or (
-                f"```python\n{current['code']}\n```" if current.get("code") else "(no answer)")
-            added = [{"role": "assistant", "content": reply},
-                     {"role": "user", "content": feedback}]  # fmt: skip
-            messages = messages + added
-            completion = await client.complete(dataclasses.replace(request, messages=messages))
-            usage = completion.usage
-            for k in USAGE_KEYS:
-                totals[k] += int(getattr(usage, k) or 0)
-            costs.append(cost(completion) if cost else None)
-            duration += completion.duration_ms
-            api_calls += completion.attempts_made
-            record: dict[str, Any] = {
-                "turn": turn, "messages_added": added, "text": completion.text,
-                "reasoning_text": completion.reasoning_text,
-                "usage": {k: getattr(usage, k) for k in USAGE_KEYS},
-                "estimated_cost": costs[-1], "duration_ms": round(completion.duration_ms, 1),
-                "finish_reason": completion.finish_reason,
-                "max_tokens_hit": completion.max_tokens_hit,
-                "api_error": completion.error_kind, "code": None,
-            }  # fmt: skip
-            turns.append(record)
-            if completion.error_kind and not completion.text:
-                record["api_error_detail"] = completion.error_detail
-                break
-            last = {"text": completion.text, "reasoning_text": completion.reasoning_text,
-                    "finish_reason": completion.finish_reason,
-                    "max_tokens_hit": completion.max_tokens_hit,
-                    "response_id": completion.response_id}  # fmt: skip
-            code = self.extract(completion)
-            current = {"text": completion.text, "code": code}
-            if code is not None:
-                results = await self.evaluate(code, pool, limits)
-                results.setdefault("compile_error", None)
-                results.setdefault("compile_error_detail", None)
-                current.update(results)
-                record.update(_turn_results(results), code=code)
-                final = {"code": code, "code_lines": len(code.splitlines()), **results}
-            else:
-                record["compile_error"] = "no_code_found"
-        update: dict[str, Any] = {**totals, "turns": turns, "turns_used": len(turns),
-                                  "duration_ms": round(duration, 1), "api_calls": api_calls,
-                                  "estimated_cost": sum_known(costs, 8), **last}  # fmt: skip
-        if final is not None:
-            # results of a new program replace the previous turn's as a whole
-            update.update({k: None for k in RESULT_KEYS if k in row and k not in final})
-            update.update(final)
-        return update
-
-
-# ---------------------------------------------------------------------- turns
-def _turn_results(results: dict[str, Any]) -> dict[str, Any]:
-    keys = ("transductive", "transductive_reason", "executed", "fatal", "compile_error",
-            "train_verdicts", "train_predictions", "train_correct", "train_pixel", "train_solved",
-            "all_train_correct", "test_verdicts", "test_predictions", "test_correct",
-            "test_acc")  # fmt: skip
-    return {k: results.get(k) for k in keys}
-
-
-def _turn_from_row(turn: int, row: dict[str, Any]) -> dict[str, Any]:
-    out = {"turn": turn, "text": row.get("text"), "reasoning_text": row.get("reasoning_text"),
-           "usage": {k: row.get(k) for k in USAGE_KEYS},
-           "estimated_cost": row.get("estimated_cost"), "duration_ms": row.get("duration_ms"),
-           "finish_reason": row.get("finish_reason"), "max_tokens_hit": row.get("max_tokens_hit"),
-           "api_error": row.get("api_error"), "code": row.get("code")}  # fmt: skip
-    out.update(_turn_results(row))
-    if row.get("code") is None and not row.get("api_error"):
-        out["compile_error"] = row.get("compile_error")
-    return out
-
 
 
 # ---------------------------------------------------------------------- outcomes
@@ -389,7 +295,7 @@ def task_result(task: ArcEvalTask, rows: Sequence[dict[str, Any]]) -> dict[str, 
         "outcomes": dict(Counter(attempt_outcome(r) for r in rows)),
         "transductive": sum(1 for r in rows if r.get("transductive")),
         "estimated_cost": sum_known((r.get("estimated_cost") for r in rows), 8),
-        **{k: sum(int(r.get(k) or 0) for r in rows) for k in USAGE_KEYS},
+        **{k: sum(int(r.get(k) or 0) for r in rows) for k in USAGE_FIELDS},
     }  # fmt: skip
 
 
@@ -400,9 +306,9 @@ def task_log(task: ArcEvalTask, run: int, rows: Sequence[dict[str, Any]],
     for r in sorted(rows, key=lambda r: int(r["attempt"])):
         entry = {k: v for k, v in r.items() if k not in ("prompt", "run_id", "model",
                                                          "api_mode", "row_type", "is_summary")}
-        entry.setdefault("turns", [_turn_from_row(1, r)])
+        entry.setdefault("turns", [first_turn_record(r, TURN_KEYS)])
         entry.setdefault("turns_used", 1)
-        entry["usage"] = {k: r.get(k) for k in USAGE_KEYS}
+        entry["usage"] = {k: r.get(k) for k in USAGE_FIELDS}
         attempts.append(entry)
     return {
         "schema": "harness.arc.task_log/1",

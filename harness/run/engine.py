@@ -1,0 +1,173 @@
+"""The one run: run directory, manifest, model session, sandbox pool, attempt loop, artifacts.
+
+Every task family runs through ``run``; a ``Family`` object says only what differs (its tasks,
+the runner's selection rule, its manifest keys, the files it writes at the end, its console
+summary). A third family is a new ``Family``, not an edit of this file.
+
+Order matters for what survives a crash: the manifest says "running" before the first model
+call, rows are durable as each attempt ends (the store), and the family's end-of-run files and
+the "complete" manifest are written only after the loop has returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import click
+from rich.console import Console
+
+from harness.models.session import ModelSession
+from harness.run.config import RunConfig
+from harness.run.console import progress_bar
+from harness.run.lock import RunLock
+from harness.run.manifest import base_manifest
+from harness.run.runner import AttemptTask, Runner, RunnerOptions, RunResult, TrialDoneFn
+from harness.run.store import RunStore
+from harness.untrusted_text import console_text, printable
+
+LogFn = Callable[..., None]
+
+
+class Family(Protocol):
+    """What a task family adds to the one run (see the module docstring)."""
+
+    name: str  # "erm", "arc": the manifest's task_family and the console's "eval <name>"
+
+    def load_tasks(self, config: RunConfig, log: LogFn | None, verify: bool) -> list[AttemptTask]:
+        """The run's tasks; ``verify`` (a resume): check cached data against its seed first."""
+        ...
+
+    def runner_options(self, config: RunConfig) -> RunnerOptions: ...
+
+    def outcome(self, row: dict[str, Any]) -> str: ...  # one word per attempt row
+
+    def plan_note(self, config: RunConfig) -> str: ...  # "x5 attempts, 1 trials" (--dry-run)
+
+    def invocation_fields(self) -> dict[str, Any]: ...  # extra keys of the "invocation" event
+
+    def manifest_fields(self, tasks: Sequence[AttemptTask],
+                        result: RunResult | None) -> dict[str, Any]: ...  # fmt: skip
+
+    def start(self, store: RunStore, config: RunConfig, tasks: Sequence[AttemptTask],
+              console: Console) -> TrialDoneFn | None:  # fmt: skip
+        """Before the loop: folders, per-trial callbacks (called as each trial ends)."""
+        ...
+
+    def finish(self, store: RunStore, config: RunConfig, tasks: Sequence[AttemptTask],
+               result: RunResult) -> Any:  # fmt: skip
+        """After the loop: the family's files (rows, CSV, summaries); returns its result."""
+        ...
+
+    def summarize(self, console: Console, config: RunConfig, outcome: Any) -> None:
+        """The console summary of ``finish``'s result."""
+        ...
+
+
+def endpoint(config: RunConfig) -> str:
+    return "/responses" if config.api_mode == "responses" else "/chat/completions"
+
+
+def dry_run(config: RunConfig, family: Family) -> None:
+    """Print the exact request body of every task (no key, no sandbox, nothing written)."""
+    session = ModelSession(config, require_key=False)
+    for task in family.load_tasks(config, None, False):
+        body = session.client.request_body(session.request(task))
+        click.echo(printable(f"# {task.task_id}  POST {endpoint(config)}  "
+                             f"({family.plan_note(config)}; header X-Harness-Task: "
+                             f"{task.task_id})"))  # fmt: skip
+        click.echo(printable(json.dumps(body, indent=2, ensure_ascii=False), keep_newlines=True))
+
+
+def run(config: RunConfig, family: Family, *, store: RunStore | None = None,
+        argv: list[str] | None = None, console: Console | None = None) -> Any:
+    """The whole run (``store`` given: a resume of that run directory). One writer per run
+    directory: its lock is held throughout (a second ``--resume`` of a live run is refused).
+
+    The tasks are loaded and the model client made before a new run directory is, so a user
+    mistake (a missing data file, an empty subset, no API key) leaves no empty run directory
+    behind; the loading's log events are written once the directory exists."""
+    console = console or Console()
+    resumed = store is not None
+    events: list[tuple[str, dict[str, Any]]] = []
+    tasks = family.load_tasks(config, lambda event, **fields: events.append((event, fields)),
+                              resumed)  # fmt: skip
+    with ModelSession(config) as session:
+        store = store or RunStore.create(config.out_dir, config.run_id)
+        with RunLock(store.dir, notice=console.out):  # console.out: no markup applied
+            return _run_locked(config, family, tasks, events, session, store, resumed, argv,
+                               console)  # fmt: skip
+
+
+def _run_locked(config: RunConfig, family: Family, tasks: list[AttemptTask],
+                events: list[tuple[str, dict[str, Any]]], session: ModelSession,
+                store: RunStore, resumed: bool, argv: list[str] | None,
+                console: Console) -> Any:  # fmt: skip
+    from harness.report.html import write_report_quietly
+    from harness.run.resume_trust import redact_argv
+    from harness.sandbox.backend import make_backend
+
+    started = time.time()
+    previous = store.read_manifest() if resumed else None
+    if resumed:
+        store.compact()
+    argv = redact_argv(argv or [])
+    store.log("invocation", argv=argv, resumed=resumed, config=config.to_dict(),
+              **family.invocation_fields())  # fmt: skip
+    for event, fields in events:
+        store.log(event, **fields)
+    on_trial_done = family.start(store, config, tasks, console)
+
+    def manifest(status: str, result: RunResult | None) -> dict[str, Any]:
+        out = base_manifest(config, family.name, status, argv, pool_info, started, previous)
+        out.update(family.manifest_fields(tasks, result))
+        if result is not None:
+            out["elapsed_s"] = round(result.elapsed_s, 2)
+        return out
+
+    if session.key_note:
+        console.print(session.key_note, highlight=False, markup=False)
+    with make_backend(config.backend, workers=config.workers, limits=config.limits(),
+                      **config.sandbox_options(),
+                      warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
+        pool_info = pool.describe()
+        store.write_manifest(manifest("running", None))
+        with progress_bar(f"eval {family.name}",
+                          config.progress and sys.stderr.isatty()) as progress:  # fmt: skip
+            runner = Runner(client=session.client, pool=pool, store=store,
+                            make_request=session.request, limits=config.limits(),
+                            options=family.runner_options(config), row_base=_row_base(config),
+                            cost=session.cost, outcome=family.outcome, progress=progress,
+                            on_trial_done=on_trial_done)  # fmt: skip
+            result = asyncio.run(_loop(runner, tasks, session))
+    session.stop_server()
+    outcome = family.finish(store, config, tasks, result)
+    store.write_manifest(manifest("complete", result))
+    store.log("run_done", attempts=len(result.attempt_rows), new=result.new_attempts,
+              elapsed_s=round(result.elapsed_s, 2))  # fmt: skip
+    family.summarize(console, config, outcome)
+    if result.harness_errors:
+        console.print(f"[red]{result.harness_errors} attempt(s) hit a harness error "
+                      "(see runner.log)")  # fmt: skip
+    write_report_quietly(store.dir, console)
+    console.print(f"run directory: {console_text(store.dir)}", highlight=False)
+    return outcome
+
+
+async def _loop(runner: Runner, tasks: Sequence[AttemptTask], session: ModelSession) -> RunResult:
+    """The attempt loop; the async client is closed on the event loop that used it."""
+    try:
+        return await runner.run(tasks)
+    finally:
+        await session.client.aclose()
+
+
+def _row_base(config: RunConfig) -> dict[str, Any]:
+    """The run's settings copied into every attempt row."""
+    return {"run_id": config.run_id, "model": config.model, "api_mode": config.api_mode,
+            "reasoning_effort": config.reasoning_effort, "verbosity": config.verbosity,
+            "policy": config.policy}  # fmt: skip
