@@ -20,7 +20,8 @@ VOLATILE = {
     "started_at", "finished_at", "duration_ms", "eval_ms", "elapsed_s", "sandbox_cpu_s",
     "sandbox_wall_s", "seconds", "ts", "time", "started", "finished", "created_at",
     "updated_at", "at", "pid", "host", "hostname", "environment", "package_versions", "pool",
-    "git", "python", "platform", "docker", "argv", "lock", "heartbeat", "response_id",
+    "git", "python", "platform", "docker", "argv", "lock", "heartbeat", "response_id", "exec_s",
+    "programs_per_s",
 }  # fmt: skip
 SKIPPED_FILES = {"report.html", "runner.log", ".lock"}
 SKIPPED_DIRS = {"analysis"}
@@ -38,15 +39,21 @@ def _scrub(value: Any, roots: tuple[str, ...]) -> Any:
     return value
 
 
+def _in_order(rows: list[Any]) -> list[Any]:
+    """Rows in a canonical order: a rerun appends them as its programs finish, in any order."""
+    return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+
+
 def _load(path: Path, root: Path) -> Any:
     roots = (str(root), str(root.parent))
     if path.suffix == ".json":
         return _scrub(json.loads(path.read_text()), roots)
     if path.suffix == ".jsonl":
-        return [_scrub(json.loads(line), roots) for line in path.read_text().splitlines()]
+        return _in_order([_scrub(json.loads(line), roots)
+                          for line in path.read_text().splitlines()])  # fmt: skip
     if path.suffix == ".csv":
         rows = list(csv.DictReader(path.open(newline="")))
-        return [_scrub(r, roots) for r in rows]
+        return _in_order([_scrub(r, roots) for r in rows])
     return None
 
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from generators import build_dataset, derived_seed
 from harness.cli.main import main
 from harness.errors import UserError
-from harness.run.rerun import rerun
+from harness.families.erm.rerun import rerun
 
 pytestmark = pytest.mark.docker
 

@@ -381,7 +381,7 @@ def test_eval_arc_and_rerun_with_hostile_task_ids(tmp_path):
                                      "MOCK_POLICY": None})  # fmt: skip
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert "\x1b" not in result.output and "\x07" not in result.output
-    assert "tâche" in result.output and "\\x1b]0;owned" in result.output
+    assert "tâche" in result.output and "\\x1b]0;owned" in result.output, result.output
     run = tmp_path / "hostile"
     summary = json.loads((run / "summary.json").read_text())
     assert sorted(summary["task_ids"]) == sorted(ids)

@@ -70,8 +70,8 @@ def rerun(run_dir: Path, test_size: int | None, seed: int | None, functions: tup
     every stored program on the tasks of --dataset/--subset (e.g. ARC-AGI-1 programs on
     ARC-AGI-2), scored and voted as attempts are."""
     from harness.errors import UserError
+    from harness.families.erm.rerun import rerun as do_rerun
     from harness.report.rundir import load_run
-    from harness.run.rerun import rerun as do_rerun
     from harness.sandbox.backend import check_runtime
 
     check_runtime(backend, runtime)
@@ -117,7 +117,7 @@ def _rerun_arc(source: Any, console: Console, *, out_dir: str | None, run_id: st
                policy: str | None, dataset: str | None,
                subset: str | None, data_dir: Path | None, limit: int | None,
                progress: bool) -> None:
-    from harness.run.arc_rerun import arc_rerun
+    from harness.families.arc.rerun import arc_rerun
 
     result = arc_rerun(source, dataset=dataset, subset=subset, data_dir=data_dir, limit=limit,
                        all_attempts=all_attempts,

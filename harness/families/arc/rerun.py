@@ -9,28 +9,25 @@ programs written for ARC-AGI-1 get on ARC-AGI-2", with the official pass@2 score
 
 from __future__ import annotations
 
-import hashlib
-import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from harness.errors import UserError
-from harness.families.arc.data import DATASETS, find_task
+from harness.families.arc.data import DATASETS, ArcTask, find_task
 from harness.families.arc.subsets import resolve_subset
 from harness.families.arc.task import ENTRY, ArcEvalTask, task_result
 from harness.judge.transduction import detect_transduction
 from harness.report.rundir import RunData
-from harness.run.console import progress_bar
-from harness.run.lock import RunLock
-from harness.run.manifest import recorded_limits, recorded_policy
+from harness.run.rerun import RerunJob, RerunTarget, execute, new_run_id, program_hash, rerun_limits
 from harness.run.store import RunStore
 from harness.sandbox.limits import Limits
-from harness.untrusted_text import check_run_id, check_task_id, printable
+from harness.sandbox.results import ProgramResult
+from harness.untrusted_text import check_task_id, printable
 
 
 @dataclass
@@ -74,7 +71,7 @@ def select_arc_programs(source: RunData, all_attempts: bool) -> list[dict[str, A
 def _programs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
     for row in rows:
-        sha = hashlib.sha256(row["code"].encode()).hexdigest()
+        sha = program_hash(row["code"])
         seen.setdefault(sha, {"sha256": sha, "code": row["code"],
                               "source_task": row["task_id"], "source_attempt": row["attempt"]})
     return list(seen.values())
@@ -88,12 +85,8 @@ def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
     """Re-score an ARC run's programs. The source manifest is untrusted: its run id and task
     ids must be plain names, its policy is used only when ``standard`` or stricter (else only
     with ``--policy``), and the new run directory is locked while it is written."""
-    from harness.run.resume_trust import check_rerun_policy
-
     manifest_src = source.manifest
-    source_id = check_run_id(source.run_id, f"{source.dir}/manifest.json: run_id")
-    run_id = check_run_id(run_id, "--run-id") if run_id is not None else (
-        f"{source_id}-rerun-{time.strftime('%Y%m%d-%H%M%S')}")
+    run_id = new_run_id(source.run_id, run_id, f"{source.dir}/manifest.json: run_id")
     arc_opts = manifest_src.get("arc") or {}
     if not isinstance(arc_opts, dict):
         arc_opts = {}
@@ -112,82 +105,80 @@ def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
                    for task_id in ids]
     if limit:
         targets = targets[:limit]
-    run_policy = check_rerun_policy(recorded_policy(manifest_src), policy, source.dir)
-    try:
-        limits = recorded_limits(manifest_src, run_policy)
-    except (TypeError, ValueError) as exc:
-        raise UserError(f"{source.dir}/manifest.json: bad limits ({exc})") from None
-    store = RunStore.create(str(out_dir), run_id)
-    with RunLock(store.dir, notice=console.out):  # console.out: no markup applied
-        return _arc_rerun_locked(store, source, run_id, dataset, subset, targets, programs,
-                                 limits, all_attempts, backend, workers, runtime, argv,
-                                 progress, console)
+    _, limits = rerun_limits(manifest_src, policy, source.dir)
+    plan = ArcRerunPlan(source, dataset, subset, targets, programs, limits, all_attempts)
+    target = RerunTarget(out_dir=Path(out_dir), run_id=run_id, limits=limits, backend=backend,
+                         runtime=runtime, workers=workers, argv=argv, progress=progress,
+                         console=console)  # fmt: skip
+    return execute(plan, target)
 
 
-def _arc_rerun_locked(store: RunStore, source: RunData, run_id: str, dataset: str,
-                      subset: str | None, targets: list[Any], programs: list[dict[str, Any]],
-                      limits: Limits, all_attempts: bool, backend: str, workers: int | None,
-                      runtime: str, argv: Sequence[str], progress: bool,
-                      console: Console) -> ArcRerunResult:
-    from harness.run.resume_trust import redact_argv
+@dataclass
+class ArcRerunPlan:
+    """Every stored program as one attempt on every target task; hard-coded ones not run."""
 
-    manifest: dict[str, Any] = {
-        "run_id": run_id, "task_family": "arc", "kind": "rerun", "status": "running",
-        "argv": redact_argv(argv), "created_at": round(time.time(), 3),
-        "rerun_of": {"run_dir": str(source.dir.resolve()), "run_id": source.run_id,
-                     "selection": "all_attempts" if all_attempts else "best_train"},
-        "programs": [{k: p[k] for k in ("sha256", "source_task", "source_attempt")}
-                     for p in programs],
-        "dataset": dataset, "subset": subset or source.manifest.get("subset"),
-        "task_ids": [t.task_id for t in targets], "limits": limits.__dict__,
-    }
-    store.write_manifest(manifest)
-    eval_tasks = {t.task_id: ArcEvalTask(t, dataset=dataset, subset=subset or "") for t in targets}
-    rows_by_task: dict[str, list[dict[str, Any]]] = {t: [] for t in eval_tasks}
+    source: RunData
+    dataset: str
+    subset: str | None
+    targets: list[ArcTask]
+    programs: list[dict[str, Any]]
+    limits: Limits
+    all_attempts: bool
+    family: str = "arc"
+    tasks: dict[str, ArcEvalTask] = field(init=False)
 
-    from harness.sandbox.backend import make_backend
+    def __post_init__(self) -> None:
+        self.tasks = {t.task_id: ArcEvalTask(t, dataset=self.dataset, subset=self.subset or "")
+                      for t in self.targets}  # fmt: skip
 
-    with make_backend(backend, workers=workers, limits=limits, runtime=runtime,
-                      warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
-        manifest["sandbox"] = pool.describe()
+    def inputs(self) -> dict[Hashable, list[Any]]:
+        return {task_id: task.inputs for task_id, task in self.tasks.items()}
 
-        def run_one(task: ArcEvalTask, index: int, program: dict[str, Any]) -> dict[str, Any]:
-            flagged, reason = detect_transduction(program["code"], task.train_outputs)
-            if flagged:
-                fields = {**task.empty_results(), "transductive": True,
-                          "transductive_reason": reason}
-            else:
-                if task.batch is None:
-                    task.batch = pool.batch(task.inputs)
-                fields = task.score(pool.run(program["code"], task.batch, ENTRY, limits))
-                fields.update(executed=True, transductive=False)
-            return {"task_id": task.task_id, "arc_task": task.task_id, "trial": 1,
-                    "attempt": index, "code": program["code"],
-                    "program_sha256": program["sha256"], "source_task": program["source_task"],
-                    **fields}
+    def jobs(self) -> list[RerunJob]:
+        jobs = []
+        for task in self.tasks.values():
+            for i, program in enumerate(self.programs):
+                flagged, reason = detect_transduction(program["code"], task.train_outputs)
+                jobs.append(RerunJob(program["code"], task.task_id, entry=ENTRY, run=not flagged,
+                                     context=(i + 1, program, reason)))  # fmt: skip
+        return jobs
 
-        jobs = [(task, i + 1, p) for task in eval_tasks.values()
-                for i, p in enumerate(programs)]
-        for task in eval_tasks.values():  # encode each task's inputs once, before the threads
-            task.batch = pool.batch(task.inputs)
-        started = time.perf_counter()
-        bar = progress_bar("rerun", progress)
-        with bar, ThreadPoolExecutor(max_workers=pool.size) as ex:
-            tid = bar.add_task("programs", total=len(jobs))
-            futures = [ex.submit(run_one, *job) for job in jobs]
-            for fut in as_completed(futures):
-                row = fut.result()
-                store.append_attempt(row)
-                rows_by_task[row["task_id"]].append(row)
-                bar.advance(tid)
-        exec_s = time.perf_counter() - started
+    def manifest_fields(self) -> dict[str, Any]:
+        return {
+            "rerun_of": {"run_dir": str(self.source.dir.resolve()), "run_id": self.source.run_id,
+                         "selection": "all_attempts" if self.all_attempts else "best_train"},
+            "programs": [{k: p[k] for k in ("sha256", "source_task", "source_attempt")}
+                         for p in self.programs],
+            "dataset": self.dataset, "subset": self.subset or self.source.manifest.get("subset"),
+            "task_ids": [t.task_id for t in self.targets],
+            "limits": dataclasses.asdict(self.limits),
+        }  # fmt: skip
 
-    tasks = {tid: task_result(eval_tasks[tid], rows) for tid, rows in rows_by_task.items()}
-    summary = {"schema": "harness.arc.rerun_summary/1", "run_id": run_id, "dataset": dataset,
-               "rerun_of": manifest["rerun_of"], "programs": len(programs), "tasks": tasks,
-               "score": sum(t.get("score") or 0.0 for t in tasks.values()) / max(1, len(tasks))}
-    store.write_json(store.dir / "summary.json", summary)  # atomic, never through a link
-    manifest.update(status="complete", exec_s=round(exec_s, 3), program_runs=len(jobs),
-                    programs_per_s=round(len(jobs) / exec_s, 2) if exec_s else None)
-    store.write_manifest(manifest)
-    return ArcRerunResult(store.dir, tasks, len(programs), len(jobs), exec_s)
+    def rows(self, job: RerunJob, result: ProgramResult | None,
+             eval_ms: float) -> list[dict[str, Any]]:  # fmt: skip
+        index, program, reason = job.context
+        task = self.tasks[str(job.batch)]
+        if result is None:
+            fields = {**task.empty_results(), "transductive": True, "transductive_reason": reason}
+        else:
+            fields = task.score(result)
+            fields.update(executed=True, transductive=False)
+        return [{"task_id": task.task_id, "arc_task": task.task_id, "trial": 1, "attempt": index,
+                 "code": program["code"], "program_sha256": program["sha256"],
+                 "source_task": program["source_task"], **fields}]  # fmt: skip
+
+    def finish(self, store: RunStore, rows: list[dict[str, Any]],
+               exec_s: float) -> tuple[ArcRerunResult, dict[str, Any]]:  # fmt: skip
+        """Per task, the programs vote as attempts do; summary.json."""
+        by_task: dict[str, list[dict[str, Any]]] = {t: [] for t in self.tasks}
+        for row in rows:
+            by_task[row["task_id"]].append(row)
+        tasks = {tid: task_result(self.tasks[tid], task_rows) for tid, task_rows in by_task.items()}
+        runs = len(self.tasks) * len(self.programs)
+        summary = {"schema": "harness.arc.rerun_summary/1", "run_id": store.dir.name,
+                   "dataset": self.dataset, "rerun_of": self.manifest_fields()["rerun_of"],
+                   "programs": len(self.programs), "tasks": tasks,
+                   "score": sum(t.get("score") or 0.0 for t in tasks.values()) / max(1, len(tasks))}
+        store.write_json(store.dir / "summary.json", summary)  # atomic, never through a link
+        result = ArcRerunResult(store.dir, tasks, len(self.programs), runs, exec_s)
+        return result, {"program_runs": runs}

@@ -16,10 +16,7 @@ its source.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,12 +30,10 @@ from harness.judge.transduction import detect_lookup_table
 from harness.report.rundir import RunData, load_run, task_order
 from harness.run import selection
 from harness.run.config import RunConfig
-from harness.run.console import progress_bar
-from harness.run.lock import RunLock
-from harness.run.manifest import recorded_limits, recorded_policy
+from harness.run.rerun import RerunJob, RerunTarget, execute, new_run_id, program_hash, rerun_limits
 from harness.run.store import RunStore
 from harness.sandbox.limits import Limits
-from harness.untrusted_text import check_run_id
+from harness.sandbox.results import ProgramResult
 
 SOURCE_FIELDS = ("fn", "length", "trial", "attempt", "model", "api_mode", "reasoning_effort",
                  "verbosity", "policy", "code", "code_lines")
@@ -49,10 +44,6 @@ RERUN_COLUMNS: tuple[str, ...] = (
     "outcome", "transductive", *(f"errors_{k}" for k in ERROR_KINDS), "eval_ms",
     "dataset_seed", "dataset_path", "train_size", "val_size", "test_size", "code",
 )  # fmt: skip
-
-
-def program_hash(source: str) -> str:
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -110,9 +101,8 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
     The source run directory is untrusted: its run id, policy and dataset folders are used only
     when safe (``harness.run.resume_trust``), every dataset reused is checked against its seed, and
     the new run directory is locked while it is written."""
-    from harness.run.resume_trust import check_dataset_dirs, check_rerun_policy
+    from harness.run.resume_trust import check_dataset_dirs
 
-    console = console or Console()
     source = load_run(run_dir)
     if source.family != "erm":
         raise UserError(f"{source.dir} is a {source.family} run; rerun handles hidden-mapping "
@@ -121,19 +111,15 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
     if not isinstance(raw, dict):
         raise UserError(f"{source.dir}/manifest.json has no config: cannot rebuild its datasets")
     src_config = RunConfig.from_dict(raw)
-    source_id = check_run_id(source.run_id, f"{source.dir}/manifest.json: run_id")
-    if run_id is not None:
-        check_run_id(run_id, "--run-id")
+    new_id = new_run_id(source.run_id, run_id, f"{source.dir}/manifest.json: run_id")
     rows, skipped = select_programs(source, all_attempts=all_attempts, functions=functions,
                                     lengths=lengths)  # fmt: skip
-    points = [(str(r["fn"]), int(r["length"])) for r in rows]
-    points = list(dict.fromkeys(points))
-    new_id = run_id or f"{source_id}-rerun-{time.strftime('%Y%m%d-%H%M%S')}"
+    points = list(dict.fromkeys((str(r["fn"]), int(r["length"])) for r in rows))
     user = dataclasses.asdict(RunConfig.resolve({"run_id": new_id}))
     dirs = check_dataset_dirs(dataclasses.asdict(src_config), user,
                               {"dataset_dir": dataset_dir, "tabular_dir": tabular_dir},
                               source.dir)
-    run_policy = check_rerun_policy(recorded_policy(source.manifest), policy, source.dir)
+    run_policy, limits = rerun_limits(source.manifest, policy, source.dir)
     try:
         config = dataclasses.replace(
             src_config,
@@ -147,10 +133,8 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
             **dirs,
         )
         config.validate()
-        limits = recorded_limits(source.manifest, run_policy)
     except (TypeError, ValueError) as exc:
         raise UserError(f"bad rerun settings: {exc}") from None
-
     tasks: dict[tuple[str, int], ErmTask] = {}
     for fn, L in points:
         tasks[(fn, L)] = load_task(fn, L, train_size=config.train_size,
@@ -158,105 +142,84 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
                                    seed=config.seed, dataset_dir=config.dataset_dir,
                                    tabular_dir=config.tabular_dir)  # fmt: skip
         verify_task_dataset(tasks[(fn, L)].meta, tasks[(fn, L)].path, config.tabular_dir)
-
-    store = RunStore.create(config.out_dir, config.run_id)
-    with RunLock(store.dir, notice=console.out):  # console.out: no markup applied
-        return _rerun_locked(store, config, source, src_config, rows, skipped, tasks, limits,
-                             all_attempts, argv, progress, console, warn)
-
-
-def _rerun_locked(store: RunStore, config: RunConfig, source: RunData, src_config: RunConfig,
-                  rows: list[dict[str, Any]], skipped: list[dict[str, Any]],
-                  tasks: dict[tuple[str, int], ErmTask], limits: Limits, all_attempts: bool,
-                  argv: Sequence[str] | None, progress: bool, console: Console,
-                  warn: Callable[[str], None] | None) -> RerunResult:
-    from harness.run.resume_trust import redact_argv
-
-    started = time.time()
-    programs = [{"task_id": r["task_id"], "trial": r["trial"], "attempt": r["attempt"],
-                 "sha256": program_hash(r["code"])} for r in rows]  # fmt: skip
-    manifest: dict[str, Any] = {
-        "run_id": config.run_id,
-        "task_family": "erm",
-        "kind": "rerun",
-        "status": "running",
-        "created_at": round(started, 3),
-        "argv": redact_argv(argv or []),
-        "rerun_of": {"run_dir": str(source.dir.resolve()), "run_id": source.run_id,
-                     "selection": "all_attempts" if all_attempts else "best",
-                     "test_size": src_config.test_size, "seed": src_config.seed},
-        "programs": programs,
-        "skipped": skipped,
-        "config": config.to_dict(),
-        "limits": dataclasses.asdict(limits),
-        "datasets": {t.task_id: {"path": str(t.path), "derived_seed": t.meta.get("derived_seed"),
-                                 "hashes": t.meta.get("hashes"), "sizes": t.meta.get("sizes")}
-                     for t in tasks.values()},
-    }  # fmt: skip
-    store.write_manifest(manifest)
-    store.log("rerun_start", source=str(source.dir), programs=len(rows), tasks=len(tasks))
-
-    # one job per (dataset, unique source); rows sharing a source share its result
-    jobs: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
-    for r, p in zip(rows, programs, strict=True):
-        jobs.setdefault((str(r["fn"]), int(r["length"]), p["sha256"]), []).append(r)
-
-    from harness.sandbox.backend import make_backend
-
-    out_rows: list[dict[str, Any]] = []
-    with make_backend(config.backend, workers=config.workers, limits=limits,
-                      **config.sandbox_options(),
-                      warn=warn or (lambda m: console.print(f"[yellow]WARNING: {m}"))) as pool:
-        sandbox_info = pool.describe()
-        batches = {key: pool.batch(task.eval_inputs) for key, task in tasks.items()}
-        exec_started = time.perf_counter()
-        bar = progress_bar("rerun", progress, rate=True)
-        with bar, ThreadPoolExecutor(max_workers=pool.size) as ex:
-            tid = bar.add_task("programs", total=len(jobs), rate="")
-            futures = {}
-            for (fn, L, sha), group in jobs.items():
-                code = group[0]["code"]
-                futures[ex.submit(_run_one, pool, code, batches[(fn, L)], limits)] = (fn, L,
-                                                                                      sha, group)
-            done = 0
-            for fut in as_completed(futures):
-                fn, L, sha, group = futures[fut]
-                result, eval_ms = fut.result()
-                task = tasks[(fn, L)]
-                scored = score_result(result, task.val_labels, task.test_labels)
-                flagged, reason = detect_lookup_table(group[0]["code"], task.train_inputs)
-                for src in group:
-                    row = _row(config, source, src, task, scored, sha, eval_ms)
-                    row["transductive"], row["transductive_reason"] = flagged, reason
-                    row["outcome"] = attempt_outcome(row)
-                    store.append_attempt(row)
-                    out_rows.append(row)
-                done += 1
-                elapsed = time.perf_counter() - exec_started
-                bar.update(tid, advance=1, rate=f"{done / elapsed:.1f} prog/s" if elapsed else "")
-        exec_s = time.perf_counter() - exec_started
-
-    order = {t: i for i, t in enumerate(task_order(rows))}
-    out_rows.sort(key=lambda r: (order.get(r["task_id"], 0), r["trial"], r["attempt"]))
-    best = selection.best_rows(out_rows)  # by the NEW validation accuracy
-    summary = selection.summary_rows(best, out_rows, task_order(out_rows), RERUN_METRICS)
-    store.append_rows(best + summary)
-    store.write_csv(out_rows + best + summary, RERUN_COLUMNS)
-    manifest.update(status="complete", updated_at=round(time.time(), 3), sandbox=sandbox_info,
-                    elapsed_s=round(time.time() - started, 2), exec_s=round(exec_s, 3),
-                    programs_executed=len(jobs),
-                    programs_per_s=round(len(jobs) / exec_s, 2) if exec_s > 0 else None,
-                    row_counts={"attempt": len(out_rows), "best": len(best),
-                                "summary": len(summary)})  # fmt: skip
-    store.write_manifest(manifest)
-    store.log("rerun_done", programs=len(jobs), exec_s=round(exec_s, 3))
-    return RerunResult(store.dir, out_rows, best, summary, len(jobs), exec_s, skipped)
+    plan = ErmRerunPlan(config, source, src_config, rows, skipped, tasks, limits, all_attempts)
+    target = RerunTarget(out_dir=Path(config.out_dir), run_id=config.run_id, limits=limits,
+                         backend=config.backend, runtime=config.runtime,
+                         workers=config.workers, argv=argv or (), progress=progress,
+                         console=console or Console(), warn=warn)  # fmt: skip
+    return execute(plan, target)
 
 
-def _run_one(pool: Any, code: str, batch: Any, limits: Limits) -> tuple[Any, float]:
-    t0 = time.perf_counter()
-    result = pool.run(code, batch, limits=limits)
-    return result, round((time.perf_counter() - t0) * 1000.0, 1)
+@dataclass
+class ErmRerunPlan:
+    """Each distinct program once per dataset; the rows that share it share its result."""
+
+    config: RunConfig
+    source: RunData
+    src_config: RunConfig
+    selected: list[dict[str, Any]]
+    skipped: list[dict[str, Any]]
+    tasks: dict[tuple[str, int], ErmTask]
+    limits: Limits
+    all_attempts: bool
+    family: str = "erm"
+
+    def inputs(self) -> dict[Hashable, list[Any]]:
+        return {key: task.eval_inputs for key, task in self.tasks.items()}
+
+    def jobs(self) -> list[RerunJob]:
+        groups: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+        for r in self.selected:
+            groups.setdefault((str(r["fn"]), int(r["length"]), program_hash(r["code"])),
+                              []).append(r)  # fmt: skip
+        return [RerunJob(group[0]["code"], (fn, L), context=(sha, group))
+                for (fn, L, sha), group in groups.items()]  # fmt: skip
+
+    def manifest_fields(self) -> dict[str, Any]:
+        src = self.src_config
+        return {
+            "rerun_of": {"run_dir": str(self.source.dir.resolve()), "run_id": self.source.run_id,
+                         "selection": "all_attempts" if self.all_attempts else "best",
+                         "test_size": src.test_size, "seed": src.seed},
+            "programs": [{"task_id": r["task_id"], "trial": r["trial"], "attempt": r["attempt"],
+                          "sha256": program_hash(r["code"])} for r in self.selected],
+            "skipped": self.skipped,
+            "config": self.config.to_dict(),
+            "limits": dataclasses.asdict(self.limits),
+            "datasets": {t.task_id: {"path": str(t.path),
+                                     "derived_seed": t.meta.get("derived_seed"),
+                                     "hashes": t.meta.get("hashes"), "sizes": t.meta.get("sizes")}
+                         for t in self.tasks.values()},
+        }  # fmt: skip
+
+    def rows(self, job: RerunJob, result: ProgramResult | None,
+             eval_ms: float) -> list[dict[str, Any]]:  # fmt: skip
+        sha, group = job.context
+        task = self.tasks[job.batch]
+        assert result is not None  # every ERM job runs
+        scored = score_result(result, task.val_labels, task.test_labels)
+        flagged, reason = detect_lookup_table(job.code, task.train_inputs)
+        out = []
+        for src in group:
+            row = _row(self.config, self.source, src, task, scored, sha, eval_ms)
+            row["transductive"], row["transductive_reason"] = flagged, reason
+            row["outcome"] = attempt_outcome(row)
+            out.append(row)
+        return out
+
+    def finish(self, store: RunStore, rows: list[dict[str, Any]],
+               exec_s: float) -> tuple[RerunResult, dict[str, Any]]:  # fmt: skip
+        """Best per trial by the NEW validation accuracy, summaries, the CSV."""
+        order = {t: i for i, t in enumerate(task_order(self.selected))}
+        rows.sort(key=lambda r: (order.get(r["task_id"], 0), r["trial"], r["attempt"]))
+        best = selection.best_rows(rows)
+        summary = selection.summary_rows(best, rows, task_order(rows), RERUN_METRICS)
+        store.append_rows(best + summary)
+        store.write_csv(rows + best + summary, RERUN_COLUMNS)
+        executed = len(self.jobs())
+        final = {"programs_executed": executed,
+                 "row_counts": {"attempt": len(rows), "best": len(best), "summary": len(summary)}}
+        return RerunResult(store.dir, rows, best, summary, executed, exec_s, self.skipped), final
 
 
 def _row(config: RunConfig, source: RunData, src: dict[str, Any], task: ErmTask,
