@@ -101,13 +101,18 @@ def test_arc_votes_over_8_attempts_with_the_arc_mock_unless_told(captured):
     assert arc_config(env={"ATTEMPTS": " "}).attempts == 8
 
 
-@pytest.mark.parametrize("args", [["erm"], ["arc", "--limit", "1"]])
-def test_bad_variable_is_one_line_naming_it(args):
-    result = invoke("eval", *args, env={"ATTEMPTS": "lots"})
+@pytest.mark.parametrize(("args", "var", "flag"), [
+    (["eval", "erm"], "ATTEMPTS", "--attempts"),
+    (["eval", "arc", "--limit", "1"], "ATTEMPTS", "--attempts"),
+    (["datasets", "generate"], "TEST_SIZE", "--test-size"),  # the same table's data flags
+    (["exec", "p.py", "--inputs", "i.txt"], "HARNESS_RUNTIME", "--runtime"),
+])  # fmt: skip
+def test_bad_variable_is_one_line_naming_it(args, var, flag):
+    result = invoke(*args, env={var: "lots"})
     assert result.exit_code == 2
     text = result.output.strip()
     assert text.count("\n") == 0 and "Traceback" not in text and "Usage:" not in text, text
-    assert "ATTEMPTS" in text and "--attempts" in text and "'lots'" in text
+    assert var in text and flag in text and "'lots'" in text
     with pytest.raises(UserError, match="TEST_SIZE"):
         RunConfig.resolve({}, env={"TEST_SIZE": "lots"})
 
