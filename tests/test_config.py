@@ -1,5 +1,6 @@
-"""RunConfig: flag (not None) > environment variable > default, converted and validated; its
-round trip through a manifest; which differences matter on resume."""
+"""RunConfig: value (not None) > environment variable > default, converted and validated by
+the one table of settings; its round trip through a manifest; which differences matter on
+resume. (The command line's side of the same table: tests/test_cli_run_options.py.)"""
 
 from __future__ import annotations
 
@@ -37,5 +38,25 @@ def test_env_names_in_order_blank_values_ignored_and_bad_values_named():
     assert RunConfig.resolve({"functions": ()}, env={"FUNCTIONS": "fn_c"}).functions == ("fn_c",)
     with pytest.raises(UserError, match="ENABLE_CODE_INTERPRETER"):
         RunConfig.resolve({}, env={"ENABLE_CODE_INTERPRETER": "maybe"})
-    with pytest.raises(UserError):
+    with pytest.raises(UserError, match="--test-size.*TEST_SIZE.*'lots'"):
         RunConfig.resolve({}, env={"TEST_SIZE": "lots"})
+
+
+def test_null_switches_an_optional_setting_off():
+    assert RunConfig.resolve({}, env={"REASONING_EFFORT": "null"}).reasoning_effort is None
+    assert RunConfig.resolve({"base_url": ""}, env={"API_BASE_URL": "http://x/v1"}).base_url \
+        is None  # a value given, even empty, wins over the variable
+    with pytest.raises(UserError, match="--max-output-tokens"):
+        RunConfig.resolve({}, env={"MAX_OUTPUT_TOKENS": "null"})  # not optional
+
+
+def test_manifest_values_are_read_first_and_judged_by_validate():
+    loose = RunConfig.from_dict({"test_size": "1000000000", "attempts": 2, "bogus": 1,
+                                 "mock_policy": "nonsense", "tabular_dir": None})  # fmt: skip
+    assert (loose.test_size, loose.attempts, loose.tabular_dir) == (10**9, 2, None)
+    with pytest.raises(UserError, match="'--test-size': 1000000000 is not in the range"):
+        loose.validate()
+    with pytest.raises(UserError, match="--mock-policy"):
+        RunConfig.from_dict({"mock_policy": "nonsense"}).validate()
+    with pytest.raises(UserError, match="--attempts"):
+        RunConfig.from_dict({"attempts": "many"})

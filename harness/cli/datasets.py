@@ -22,8 +22,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from generators import DEFAULT_GRID, TARGETS, DatasetError, build_dataset
 from generators.splits import Sizes
 from harness.cli.options import MultiValueOption
+from harness.cli.run_options import setting_option
 from harness.errors import UserError
-from harness.run.config import MAX_TEST_SIZE, MAX_TRAIN_SIZE, MAX_VAL_SIZE
 
 TABULAR_IDS = tuple(fid for fid, spec in TARGETS.items() if spec.kind == "tabular")
 
@@ -71,16 +71,13 @@ def _build_one(fn: str, L: int, kwargs: dict) -> tuple[str, int, str, str, float
 
 
 def _size_options(f):
-    f = click.option("--dataset-dir", default="datasets", envvar="DATASET_DIR",
-                     show_default=True, help="Root of the dataset cache.")(f)
-    f = click.option("--seed", type=int, default=42, envvar="GLOBAL_SEED", show_default=True,
-                     help="Base seed; each grid point derives its own.")(f)
-    f = click.option("--test-size", type=click.IntRange(2, MAX_TEST_SIZE), default=10000,
-                     envvar="TEST_SIZE", show_default=True)(f)
-    f = click.option("--val-size", type=click.IntRange(0, MAX_VAL_SIZE), default=100,
-                     envvar="VAL_SIZE", show_default=True)(f)
-    f = click.option("--train-size", type=click.IntRange(0, MAX_TRAIN_SIZE), default=100,
-                     envvar="TRAIN_SIZE", show_default=True)(f)
+    """The run settings' data flags (variables, ranges and defaults from `RunConfig`'s table),
+    so `datasets generate` builds the very datasets an `eval erm` with the same settings uses."""
+    f = setting_option("dataset_dir", help="Root of the dataset cache.")(f)
+    f = setting_option("seed", help="Base seed; each grid point derives its own.")(f)
+    f = setting_option("test_size")(f)
+    f = setting_option("val_size")(f)
+    f = setting_option("train_size")(f)
     f = click.option("--tabular-dir", default=None,
                      help="Raw UCI files for fn_m..fn_q (default: <dataset-dir>/raw).")(f)
     return f  # fmt: skip

@@ -9,8 +9,9 @@ from typing import Any
 import click
 import orjson
 
+from harness.cli.run_options import setting_option
 from harness.errors import UserError
-from harness.sandbox.backend import BACKENDS, RUNTIMES, check_runtime, make_backend
+from harness.sandbox.backend import BACKENDS, check_runtime, make_backend
 from harness.sandbox.limits import POLICIES, Limits
 
 
@@ -50,9 +51,7 @@ def read_program(path: Path) -> str:
               help="Function to call. Default: f, else transform, else the only function.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="docker", show_default=True,
               help="docker: hardened containers. process: local subprocess, weaker isolation.")
-@click.option("--runtime", type=click.Choice(RUNTIMES), default="runc", show_default=True,
-              envvar="HARNESS_RUNTIME",
-              help="Docker runtime: runc, or runsc to run the containers under gVisor.")
+@setting_option("runtime", help="Docker runtime: runc, or runsc to run the containers in gVisor.")
 @click.option("--time-limit", type=float, default=0.5, show_default=True,
               help="CPU seconds per input.")
 @click.option("--batch-budget", type=float, default=10.0, show_default=True,

@@ -1,4 +1,9 @@
-"""Reusable Click option for multi-valued flags written the way the seed READMEs write them.
+"""Reusable Click options: environment variables read by the run settings' rule, and
+multi-valued flags written the way the seed READMEs write them.
+
+`EnvOption` reads its `envvar=` the way `harness.run.config.env_value` does (stripped, blank =
+unset), and a bad value there is one line naming the variable, not a usage error: the command
+line was fine.
 
 The seeds document `--functions fn_a fn_j fn_i --lengths 100 50`. Click has no greedy
 `nargs=-1` for options, so `MultiValueOption` consumes the following tokens up to the next option
@@ -8,20 +13,35 @@ whitespace and converted one by one, so errors name the bad item.
 
 from __future__ import annotations
 
-import re
+import os
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
-_SPLIT = re.compile(r"[,\s]+")
-
-
-def split_values(raw: tuple[str, ...] | list[str]) -> list[str]:
-    """Flatten `("fn_a fn_b", "fn_c,fn_d")` into `["fn_a", "fn_b", "fn_c", "fn_d"]`."""
-    return [item for chunk in raw for item in _SPLIT.split(str(chunk).strip()) if item]
+from harness.errors import UserError
+from harness.run.config import env_value, split_values
 
 
-class MultiValueOption(click.Option):
+class EnvOption(click.Option):
+    """A click option whose environment variables follow the run settings' rule (the harness
+    names each variable itself: no ``auto_envvar_prefix``)."""
+
+    def resolve_envvar_value(self, ctx: click.Context) -> str | None:
+        found = env_value(self.envvar, os.environ)
+        return None if found is None else found[1]
+
+    def process_value(self, ctx: click.Context, value: Any) -> Any:
+        try:
+            return super().process_value(ctx, value)
+        except click.BadParameter as exc:
+            if ctx.get_parameter_source(self.name or "") != ParameterSource.ENVIRONMENT:
+                raise
+            exc.param = exc.param or self
+            raise UserError(exc.format_message()) from None
+
+
+class MultiValueOption(EnvOption):
     """`--opt a b c`, `--opt a,b,c` and `--opt a --opt b` all give `(a, b, c)`.
 
     `item_type` is the Click type of each item (e.g. `int` or `click.Choice([...])`). Greedy

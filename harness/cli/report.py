@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.cli.options import MultiValueOption
-from harness.run.config import BACKENDS, MAX_TEST_SIZE, POLICIES, RUNTIMES
+from harness.cli.run_options import setting_option
+from harness.run.config import BACKENDS, MAX_TEST_SIZE, POLICIES
 from harness.untrusted_text import console_text as _t
 
 _RUN_DIR = click.Path(file_okay=False, path_type=Path)
@@ -37,9 +38,7 @@ _RUN_DIR = click.Path(file_okay=False, path_type=Path)
               help="Re-run every attempt's program, not only each trial's selected one.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="docker", show_default=True,
               help="Sandbox backend.")
-@click.option("--runtime", type=click.Choice(RUNTIMES), default="runc", show_default=True,
-              envvar="HARNESS_RUNTIME",
-              help="Docker runtime: runc, or runsc for gVisor (docker backend only).")
+@setting_option("runtime", help="Docker runtime: runc, or runsc for gVisor (docker backend only).")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Sandbox pool size (default: the run's).")
 @click.option("--policy", type=click.Choice(POLICIES), default=None,

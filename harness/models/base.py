@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, Protocol, runtime_checkable
 
 ErrorKind = Literal["api_error", "timeout"]
+API_MODES: tuple[str, ...] = ("responses", "chat_completions")
+"""The two OpenAI APIs a client speaks (the run settings offer the same choice)."""
 
 TASK_HEADER = "X-Harness-Task"
 """HTTP header carrying `ModelRequest.task_id` (ignored by real APIs, read by the mock)."""

@@ -13,14 +13,13 @@ from collections.abc import Mapping
 from typing import Literal
 
 from harness.errors import UserError
-from harness.models.base import ModelClient
+from harness.models.base import API_MODES, ModelClient
 from harness.models.openai_chat import OpenAIChatClient
 from harness.models.openai_responses import OpenAIResponsesClient
 from harness.models.retry import RetryPolicy
 from harness.models.sdk import SdkSettings
 
 ApiMode = Literal["responses", "chat_completions"]
-API_MODES: tuple[str, ...] = ("responses", "chat_completions")
 MOCK_KEY = "mock-key"
 KEY_VARIABLES: tuple[str, ...] = ("TAMU_API_KEY", "OPENAI_API_KEY")  # the first one set wins
 

@@ -1,71 +1,48 @@
-"""One frozen `RunConfig` per evaluation run: flag > environment variable > default.
+"""One frozen `RunConfig` per evaluation run, and the one table of how each of its fields is set.
 
-Every field has a default; many also read an environment variable (named in `ENV_VARS`, the seed
-tools' names where they define one: `API_MODE`, `API_BASE_URL`, the data sizes...). The CLI passes
-the flags the user actually gave (None = not given) to `RunConfig.resolve`, which fills the rest
-from the environment and the defaults, converts and validates. API keys are never part of the
-config: they are resolved by `harness.models.factory.resolve_api_key` when the client is built,
-and the manifest records only which variable supplied one.
+Each field is declared once, with all the outside world needs to set it (a `Setting`): its
+default, its click type (which carries the allowed range or choices), the environment variables
+read when the flag is absent (the seed tools' names where they define one: `API_MODE`,
+`API_BASE_URL`, the data sizes...) and its help text. `harness.cli.run_options` makes the click
+options of `eval erm` / `eval arc` from this table with `envvar=`, so click reads the environment
+itself; `RunConfig.resolve` applies the same table for callers without a command line (rerun,
+tests). Precedence everywhere: flag > environment variable (the first one not blank, stripped) >
+default. API keys are never part of the config: they are resolved by
+`harness.models.factory.resolve_api_key` when the client is built, and the manifest records only
+which variable supplied one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import click
+
 from harness.errors import UserError
+from harness.models.base import API_MODES
 from harness.sandbox.backend import BACKENDS, RUNTIMES
-from harness.sandbox.limits import POLICIES, Limits
+from harness.sandbox.limits import (
+    MAX_BATCH_BUDGET_S,
+    MAX_MEMORY_MB,
+    MAX_TIME_LIMIT_S,
+    MIN_MEMORY_MB,
+    POLICIES,
+    Limits,
+)
 from harness.untrusted_text import check_run_id, redact_url
 
 DEFAULT_FUNCTIONS: tuple[str, ...] = tuple(f"fn_{c}" for c in "abcdefghijkl")
 REASONING_EFFORTS = ("minimal", "low", "medium", "high", "none")
 VERBOSITIES = ("low", "medium", "high")
 TOOL_CHOICES = ("auto", "none", "required")
-
-ENV_VARS: dict[str, tuple[str, ...]] = {
-    "functions": ("FUNCTIONS",),
-    "lengths": ("LENGTHS",),
-    "attempts": ("ATTEMPTS",),
-    "num_trials": ("NUM_TRIALS",),
-    "model": ("MODEL",),
-    "api_mode": ("API_MODE",),
-    "base_url": ("API_BASE_URL", "OPENAI_BASE_URL"),
-    "reasoning_effort": ("REASONING_EFFORT",),
-    "verbosity": ("VERBOSITY",),
-    "max_output_tokens": ("MAX_OUTPUT_TOKENS",),
-    "tool_choice": ("TOOL_CHOICE",),
-    "enable_code_interpreter": ("ENABLE_CODE_INTERPRETER",),
-    "input_rate": ("INPUT_RATE",),
-    "output_rate": ("OUTPUT_RATE",),
-    "max_retries": ("MAX_RETRIES",),
-    "train_size": ("TRAIN_SIZE",),
-    "val_size": ("VAL_SIZE",),
-    "test_size": ("TEST_SIZE",),
-    "seed": ("GLOBAL_SEED",),
-    "dataset_dir": ("DATASET_DIR",),
-    "tabular_dir": ("TABULAR_DIR",),
-    "concurrency": ("CONCURRENCY",),
-    "timeout": ("REQUEST_TIMEOUT",),
-    "retry_delay": ("RETRY_DELAY",),
-    "backend": ("SANDBOX_BACKEND",),
-    "runtime": ("HARNESS_RUNTIME",),
-    "workers": ("SANDBOX_WORKERS",),
-    "time_limit": ("TIME_LIMIT",),
-    "batch_budget": ("BATCH_BUDGET",),
-    "memory_mb": ("MEMORY_MB",),
-    "policy": ("SANDBOX_POLICY",),
-    "out_dir": ("OUT_DIR",),
-    "run_id": ("RUN_ID",),
-    "mock_policy": ("MOCK_POLICY",),
-    "mock_seed": ("MOCK_SEED",),
-    "fail_rate": ("MOCK_FAIL_RATE",),
-}
+MOCK_POLICIES = ("oracle", "noisy", "arc")  # and replay:FILE
 
 # Fields that may differ when a run is resumed: they change speed, not results. The backend
 # and the dataset folder are among them so a resume can always choose the safer sandbox and
@@ -87,6 +64,119 @@ MAX_CONCURRENCY = 1024
 MAX_WORKERS = 256
 MAX_RETRIES = 100
 MAX_OUTPUT_TOKENS = 10_000_000
+MAX_TIMEOUT_S = 86400.0
+MAX_RETRY_DELAY_S = 3600.0
+_LIMITS = Limits()  # the sandbox's own defaults are the run's
+
+_SPLIT = re.compile(r"[,\s]+")
+
+
+def split_values(raw: Sequence[str]) -> list[str]:
+    """Flatten `("fn_a fn_b", "fn_c,fn_d")` into `["fn_a", "fn_b", "fn_c", "fn_d"]`: how a list
+    is written in a flag (`--functions fn_a,fn_b`) or a variable (`FUNCTIONS="fn_a fn_b"`)."""
+    return [item for chunk in raw for item in _SPLIT.split(str(chunk).strip()) if item]
+
+
+def env_value(names: str | Sequence[str] | None, env: Mapping[str, str]) -> tuple[str, str] | None:
+    """``(name, value)`` of the first of ``names`` set to something not blank, stripped. The one
+    rule for reading a setting from the environment: click's ``envvar=`` goes through it too
+    (``harness.cli.options.EnvOption``), so ``ATTEMPTS=" "`` counts as unset on both paths."""
+    for name in [names] if isinstance(names, str) else names or ():
+        text = (env.get(name) or "").strip()
+        if text:
+            return name, text
+    return None
+
+
+def flag_name(name: str) -> str:
+    """The flag of a field: ``test_size`` -> ``--test-size`` (error messages name the flag)."""
+    return "--" + name.replace("_", "-")
+
+
+# ---------------------------------------------------------------------- types the table uses
+class Nullable(click.ParamType):
+    """``inner``, or None when written ``null`` or empty: how an optional setting is switched
+    off, e.g. ``REASONING_EFFORT=null`` for a model that takes no reasoning effort."""
+
+    def __init__(self, inner: click.ParamType) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
+        return self.inner.get_metavar(param, ctx)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or (isinstance(value, str) and value.lower() in ("", "null")):
+            return None
+        return self.inner.convert(value, param, ctx)
+
+
+class MockPolicy(click.ParamType):
+    """The mock model's answers: oracle | noisy | arc | replay:FILE (a file of this host)."""
+
+    name = "mock policy"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
+        return "[oracle|noisy|arc|replay:FILE]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        if text in MOCK_POLICIES or (text.startswith("replay:") and len(text) > len("replay:")):
+            return text
+        self.fail("must be oracle, noisy, arc or replay:FILE", param, ctx)
+
+
+def _loose(kind: click.ParamType) -> click.ParamType:
+    """``kind`` without its range or choices: a manifest's values are read first and judged
+    by ``RunConfig.validate`` after (a rerun replaces some before that)."""
+    if isinstance(kind, Nullable):
+        return Nullable(_loose(kind.inner))
+    if isinstance(kind, click.IntRange):
+        return click.INT
+    if isinstance(kind, click.FloatRange):
+        return click.FLOAT
+    return click.STRING if isinstance(kind, (click.Choice, MockPolicy)) else kind
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one `RunConfig` field is set from outside (see the module docstring). ``group``
+    says which commands offer it as a flag (grid, model, data, run; "" = the command writes its
+    own flag); ``shown`` is the default as ``--help`` words it where the value would not help."""
+
+    type: click.ParamType
+    env: tuple[str, ...]
+    help: str
+    group: str
+    aliases: tuple[str, ...] = ()
+    multiple: bool = False  # a tuple of `type` items, written `a b c` or `a,b,c`
+    shown: str | None = None
+
+    def convert(self, raw: Any, where: str, *, check: bool = True) -> Any:
+        """``raw`` (a flag's value, an environment string, a manifest's JSON value) as the
+        field's value, within the type's range unless ``check`` is off; a one-line
+        ``UserError`` naming ``where`` (the flag, and the variable if it came from one)."""
+        kind = self.type if check else _loose(self.type)
+        try:
+            if not self.multiple:
+                return kind.convert(raw, None, None)
+            items = split_values([raw]) if isinstance(raw, str) else raw
+            if not isinstance(items, (list, tuple)):
+                raise click.BadParameter(f"{raw!r} is not a list")
+            return tuple(kind.convert(item, None, None) for item in items)
+        except click.BadParameter as exc:
+            raise UserError(f"Invalid value for {where}: {exc.message}") from None
+
+
+def _setting(default: Any, kind: Any, env: str | tuple[str, ...] = (), help: str = "",  # noqa: A002
+             group: str = "run", **more: Any) -> Any:  # fmt: skip
+    """A `RunConfig` field whose default and `Setting` are written together (a callable
+    default is a factory, evaluated per config)."""
+    env = (env,) if isinstance(env, str) else env
+    meta = {"setting": Setting(click.types.convert_type(kind), env, help, group, **more)}
+    if callable(default):
+        return field(default_factory=default, metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 def _default_workers() -> int:
@@ -104,126 +194,144 @@ class RunConfig:
     """Everything that defines a run (and a little that only changes its speed)."""
 
     # grid
-    functions: tuple[str, ...] = DEFAULT_FUNCTIONS
-    lengths: tuple[int, ...] = ()  # empty: each function's own default lengths
-    attempts: int = 5
-    num_trials: int = 1
+    functions: tuple[str, ...] = _setting(DEFAULT_FUNCTIONS, str, "FUNCTIONS",
+                                          "Function ids fn_a..fn_q.", "grid", multiple=True,
+                                          shown="fn_a..fn_l")  # fmt: skip
+    lengths: tuple[int, ...] = _setting((), click.IntRange(1, MAX_LENGTH), "LENGTHS",
+                                        "Input lengths.", "grid", multiple=True,
+                                        shown="each function's own")  # fmt: skip
+    attempts: int = _setting(5, click.IntRange(1, MAX_ATTEMPTS), "ATTEMPTS",
+                             "Attempts per trial.", "grid")  # fmt: skip
+    num_trials: int = _setting(1, click.IntRange(1, MAX_TRIALS), "NUM_TRIALS",
+                               "Trials per grid point.", "grid")  # fmt: skip
     # model
-    model: str = "gpt-5"
-    api_mode: str = "responses"
-    base_url: str | None = None
-    reasoning_effort: str | None = "high"
-    verbosity: str | None = "low"
-    max_output_tokens: int | None = 20000
-    tool_choice: str | None = "auto"
-    enable_code_interpreter: bool = False
-    input_rate: float | None = None
-    output_rate: float | None = None
-    max_retries: int = 3
+    model: str = _setting("gpt-5", str, "MODEL", "Model name; 'mock' starts the mock model.",
+                          "model")  # fmt: skip
+    api_mode: str = _setting("responses", click.Choice(API_MODES), "API_MODE",
+                             "OpenAI API to call.", "model")  # fmt: skip
+    base_url: str | None = _setting(None, Nullable(click.STRING),
+                                    ("API_BASE_URL", "OPENAI_BASE_URL"),
+                                    "OpenAI-compatible base URL.", "model",
+                                    aliases=("--api-base-url",))  # fmt: skip
+    reasoning_effort: str | None = _setting("high", Nullable(click.Choice(REASONING_EFFORTS)),
+                                            "REASONING_EFFORT",
+                                            "Reasoning effort (null: not sent).",
+                                            "model")  # fmt: skip
+    verbosity: str | None = _setting("low", Nullable(click.Choice(VERBOSITIES)), "VERBOSITY",
+                                     "Verbosity (null: not sent).", "model")  # fmt: skip
+    max_output_tokens: int | None = _setting(20000, click.IntRange(1, MAX_OUTPUT_TOKENS),
+                                             "MAX_OUTPUT_TOKENS", "Output token cap.",
+                                             "model")  # fmt: skip
+    tool_choice: str | None = _setting("auto", Nullable(click.Choice(TOOL_CHOICES)),
+                                       "TOOL_CHOICE", "Tool choice (null: not sent).",
+                                       "model")  # fmt: skip
+    enable_code_interpreter: bool = _setting(False, bool, "ENABLE_CODE_INTERPRETER",
+                                             "Give the model the code interpreter tool.",
+                                             "model")  # fmt: skip
+    input_rate: float | None = _setting(None, float, "INPUT_RATE",
+                                        "USD per 1M input tokens (override).",
+                                        "model")  # fmt: skip
+    output_rate: float | None = _setting(None, float, "OUTPUT_RATE",
+                                         "USD per 1M output tokens (override).",
+                                         "model")  # fmt: skip
+    max_retries: int = _setting(3, click.IntRange(0, MAX_RETRIES), "MAX_RETRIES", "API retries.",
+                                "model")  # fmt: skip
     # data
-    train_size: int = 100
-    val_size: int = 100
-    test_size: int = 10000
-    seed: int = 42
-    dataset_dir: str = "datasets"
-    tabular_dir: str | None = None
+    train_size: int = _setting(100, click.IntRange(0, MAX_TRAIN_SIZE), "TRAIN_SIZE",
+                               "Train examples in the prompt.", "data")  # fmt: skip
+    val_size: int = _setting(100, click.IntRange(0, MAX_VAL_SIZE), "VAL_SIZE",
+                             "Validation inputs.", "data")  # fmt: skip
+    test_size: int = _setting(10000, click.IntRange(2, MAX_TEST_SIZE), "TEST_SIZE",
+                              "Test inputs.", "data")  # fmt: skip
+    seed: int = _setting(42, int, "GLOBAL_SEED", "Base dataset seed.", "data")
+    dataset_dir: str = _setting("datasets", str, "DATASET_DIR", "Dataset cache root.", "data")
+    tabular_dir: str | None = _setting(None, Nullable(click.STRING), "TABULAR_DIR",
+                                       "Raw UCI files.", "data",
+                                       shown="<dataset-dir>/raw")  # fmt: skip
     # infrastructure
-    concurrency: int = 5
-    timeout: float = 1200.0
-    retry_delay: float = 1.0
+    concurrency: int = _setting(5, click.IntRange(1, MAX_CONCURRENCY), "CONCURRENCY",
+                                "Attempts in flight at once.")  # fmt: skip
+    timeout: float = _setting(1200.0, click.FloatRange(0, MAX_TIMEOUT_S, min_open=True),
+                              "REQUEST_TIMEOUT", "Seconds per API call.")  # fmt: skip
+    retry_delay: float = _setting(1.0, click.FloatRange(0, MAX_RETRY_DELAY_S), "RETRY_DELAY",
+                                  "Base backoff between API retries, seconds.")  # fmt: skip
     # sandbox
-    backend: str = "docker"
-    runtime: str = "runc"
-    workers: int = field(default_factory=_default_workers)
-    time_limit: float = 0.5
-    batch_budget: float = 10.0
-    memory_mb: int = 1024
-    policy: str = "standard"
+    backend: str = _setting("docker", click.Choice(BACKENDS), "SANDBOX_BACKEND",
+                            "Sandbox backend.")  # fmt: skip
+    runtime: str = _setting("runc", click.Choice(RUNTIMES), "HARNESS_RUNTIME",
+                            "Docker runtime: runc, or runsc for gVisor; recorded in the "
+                            "manifest.")  # fmt: skip
+    workers: int = _setting(_default_workers, click.IntRange(1, MAX_WORKERS), "SANDBOX_WORKERS",
+                            "Sandbox pool size.", shown="CPU count")  # fmt: skip
+    time_limit: float = _setting(_LIMITS.time_limit_s,
+                                 click.FloatRange(0, MAX_TIME_LIMIT_S, min_open=True),
+                                 "TIME_LIMIT", "CPU seconds per input.")  # fmt: skip
+    batch_budget: float = _setting(_LIMITS.batch_budget_s,
+                                   click.FloatRange(0, MAX_BATCH_BUDGET_S, min_open=True),
+                                   "BATCH_BUDGET",
+                                   "CPU seconds per program over all its inputs.")  # fmt: skip
+    memory_mb: int = _setting(_LIMITS.memory_mb, click.IntRange(MIN_MEMORY_MB, MAX_MEMORY_MB),
+                              "MEMORY_MB", "Memory cap per program, MB.")  # fmt: skip
+    policy: str = _setting(_LIMITS.policy, click.Choice(POLICIES), "SANDBOX_POLICY",
+                           "Language policy; recorded in the manifest.")  # fmt: skip
     # outputs
-    out_dir: str = "runs"
-    run_id: str = ""
+    out_dir: str = _setting("runs", str, "OUT_DIR", "Parent of run directories.")
+    run_id: str = _setting("", str, "RUN_ID", "Run directory name.",
+                           shown="time-model-random")  # fmt: skip
     # mock model (only used when the model is "mock...")
-    mock_policy: str = "oracle"
-    mock_seed: int = 0
-    fail_rate: float = 0.0
-    # behaviour
-    dry_run: bool = False
-    progress: bool = True
+    mock_policy: str = _setting("oracle", MockPolicy(), "MOCK_POLICY",
+                                "Mock model: what it answers (replay: a file of them).")
+    mock_seed: int = _setting(0, int, "MOCK_SEED", "Mock model seed.")
+    fail_rate: float = _setting(0.0, click.FloatRange(0, 1), "MOCK_FAIL_RATE",
+                                "Mock model: share of requests failing with 429/500/stall.")
+    # behaviour (each command writes its own flags for these)
+    dry_run: bool = _setting(False, bool, group="")
+    progress: bool = _setting(True, bool, group="")
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def resolve(cls, flags: Mapping[str, Any], env: Mapping[str, str] | None = None) -> RunConfig:
-        """flag (not None) > environment variable > default; converted and validated."""
+    def resolve(cls, values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> RunConfig:
+        """value (not None, not an empty tuple) > environment variable > default; converted
+        and validated. The CLI passes everything click parsed (flag, variable or default,
+        read by this same table); other callers (rerun, tests) pass only what they know."""
         env = os.environ if env is None else env
-        known = {f.name: f for f in fields(cls)}
-        unknown = set(flags) - set(known)
+        unknown = set(values) - set(SETTINGS)
         if unknown:
             raise TypeError(f"unknown config fields: {', '.join(sorted(unknown))}")
-        values: dict[str, Any] = {}
-        for name, f in known.items():
-            raw = flags.get(name)
-            if raw is None or (isinstance(raw, tuple) and not raw and name in ENV_VARS):
-                for var in ENV_VARS.get(name, ()):
-                    text = env.get(var)
-                    if text is not None and text.strip():
-                        raw = _from_env(name, text.strip(), var)
-                        break
+        chosen: dict[str, Any] = {}
+        for name, setting in SETTINGS.items():
+            raw, where = values.get(name), f"'{flag_name(name)}'"
             if raw is None or (isinstance(raw, tuple) and not raw):
-                continue
-            values[name] = _convert(name, f.type, raw)
-        config = cls(**values)
+                found = env_value(setting.env, env)
+                if found is None:
+                    continue
+                where += f" (env var: '{found[0]}')"
+                raw = found[1]
+            chosen[name] = setting.convert(raw, where)
+        config = cls(**chosen)
         if not config.run_id:
             config = dataclasses.replace(config, run_id=new_run_id(config.model))
         config.validate()
         return config
 
     def validate(self) -> None:
+        """Each field within its setting's type and range, then the rules between fields. Run
+        on every config whatever made it: a manifest read back on resume is untrusted input."""
+        for name, setting in SETTINGS.items():
+            value = getattr(self, name)
+            if value is not None:
+                setting.convert(value, f"'{flag_name(name)}'")
+
         def need(cond: bool, message: str) -> None:
             if not cond:
                 raise UserError(message)
 
-        def within(flag: str, value: int, low: int, high: int) -> None:
-            need(low <= value <= high, f"{flag} must be within {low}..{high}, got {value}")
-
         need(bool(self.functions), "no functions given")
         need(len(self.functions) <= MAX_FUNCTIONS, f"at most {MAX_FUNCTIONS} functions")
-        within("--attempts", self.attempts, 1, MAX_ATTEMPTS)
-        within("--num-trials", self.num_trials, 1, MAX_TRIALS)
         need(len(self.lengths) <= MAX_FUNCTIONS, f"at most {MAX_FUNCTIONS} lengths")
-        need(all(1 <= L <= MAX_LENGTH for L in self.lengths),
-             f"lengths must be within 1..{MAX_LENGTH}")
-        within("--train-size", self.train_size, 0, MAX_TRAIN_SIZE)
-        within("--val-size", self.val_size, 0, MAX_VAL_SIZE)
-        within("--test-size", self.test_size, 2, MAX_TEST_SIZE)
-        within("--concurrency", self.concurrency, 1, MAX_CONCURRENCY)
-        within("--workers", self.workers, 1, MAX_WORKERS)
-        need(0 < self.timeout <= 86400, f"--timeout must be in (0, 86400] s, got {self.timeout}")
-        need(0 <= self.retry_delay <= 3600, f"--retry-delay must be within 0..3600 s, got "
-             f"{self.retry_delay}")
-        within("--max-retries", self.max_retries, 0, MAX_RETRIES)
-        need(self.api_mode in ("responses", "chat_completions"),
-             f"unknown API mode {self.api_mode!r}: use responses or chat_completions")
-        need(self.backend in BACKENDS, f"--backend must be one of {', '.join(BACKENDS)}")
-        need(self.runtime in RUNTIMES, f"--runtime must be one of {', '.join(RUNTIMES)}")
         need(self.runtime == "runc" or self.backend == "docker",
              f"--runtime {self.runtime} needs --backend docker (the {self.backend} backend runs "
              "no container)")
-        need(self.policy in POLICIES, f"--policy must be one of {', '.join(POLICIES)}")
-        need(0 < self.time_limit <= 60, "--time-limit must be in (0, 60] seconds")
-        need(0 < self.batch_budget <= 3600, "--batch-budget must be in (0, 3600] seconds")
-        need(64 <= self.memory_mb <= 65536, "--memory-mb must be within 64..65536")
-        need(0.0 <= self.fail_rate <= 1.0, "--fail-rate must be within [0, 1]")
-        need(self.max_output_tokens is None or 0 < self.max_output_tokens <= MAX_OUTPUT_TOKENS,
-             f"--max-output-tokens must be within 1..{MAX_OUTPUT_TOKENS}")
-        need(self.reasoning_effort is None or self.reasoning_effort in REASONING_EFFORTS,
-             f"--reasoning-effort must be one of {', '.join(REASONING_EFFORTS)}")
-        need(self.verbosity is None or self.verbosity in VERBOSITIES,
-             f"--verbosity must be one of {', '.join(VERBOSITIES)}")
-        need(self.tool_choice is None or self.tool_choice in TOOL_CHOICES,
-             f"--tool-choice must be one of {', '.join(TOOL_CHOICES)}")
-        policy_ok = self.mock_policy in ("oracle", "noisy", "arc") or (
-            self.mock_policy.startswith("replay:") and len(self.mock_policy) > 7)
-        need(policy_ok, "--mock-policy must be oracle, noisy, arc or replay:FILE")
         check_run_id(self.run_id, "--run-id")
 
     # ------------------------------------------------------------------ serialising
@@ -245,10 +353,11 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
-        known = {f.name: f for f in fields(cls)}
-        values = {k: _convert(k, known[k].type, v) for k, v in data.items()
-                  if k in known and v is not None}  # fmt: skip
-        return cls(**values)
+        """A config as a manifest recorded it: unknown keys are ignored and None means the
+        default (older and newer manifests keep opening); values are converted to the fields'
+        types but not judged: call ``validate`` (a rerun first replaces some of them)."""
+        return cls(**{k: SETTINGS[k].convert(v, f"'{flag_name(k)}'", check=False)
+                      for k, v in data.items() if k in SETTINGS and v is not None})  # fmt: skip
 
     def differences(self, other: RunConfig) -> list[str]:
         """Names of fields that differ and change results (runtime fields excluded)."""
@@ -256,38 +365,5 @@ class RunConfig:
                 and getattr(self, f.name) != getattr(other, f.name)]  # fmt: skip
 
 
-# ---------------------------------------------------------------------- conversion helpers
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def _from_env(name: str, text: str, var: str) -> Any:
-    if name in ("functions", "lengths"):
-        return tuple(t for t in text.replace(",", " ").split() if t)
-    if name == "enable_code_interpreter":
-        low = text.lower()
-        if low not in _TRUE | _FALSE:
-            raise UserError(f"{var}={text!r} is not a boolean (use 1/0, true/false)")
-        return low in _TRUE
-    return text
-
-
-def _convert(name: str, type_name: Any, raw: Any) -> Any:
-    t = str(type_name)
-    try:
-        if t.startswith("tuple[int"):
-            return tuple(int(v) for v in raw)
-        if t.startswith("tuple[str"):
-            return tuple(str(v) for v in raw)
-        if t == "bool":
-            return raw if isinstance(raw, bool) else str(raw).lower() in _TRUE
-        if t.startswith("int"):
-            return int(raw)
-        if t.startswith("float"):
-            return float(raw)
-        if t.startswith("str"):
-            text = str(raw)
-            return None if "None" in t and text.lower() in ("null", "") else text
-    except (TypeError, ValueError):
-        raise UserError(f"bad value for {name}: {raw!r}") from None
-    return raw
+SETTINGS: dict[str, Setting] = {f.name: f.metadata["setting"] for f in fields(RunConfig)}
+"""The table: every `RunConfig` field's `Setting`, in the order ``--help`` lists them."""

@@ -8,6 +8,10 @@ VERDICTS = ("ok", "syntax", "restricted", "exception", "timeout", "memory", "inv
             "crash")
 ERROR_VERDICTS = VERDICTS[1:]
 POLICIES = ("standard", "strict", "off")
+# The bounds `Limits` accepts; the run settings (harness.run.config) check flags against these.
+MAX_TIME_LIMIT_S = 60.0
+MAX_BATCH_BUDGET_S = 3600.0
+MIN_MEMORY_MB, MAX_MEMORY_MB = 64, 65536
 
 
 @dataclass(frozen=True)
@@ -48,12 +52,12 @@ class Limits:
     policy: str = "standard"
 
     def __post_init__(self) -> None:
-        if not 0 < self.time_limit_s <= 60:
-            raise ValueError("time limit must be in (0, 60] seconds")
-        if not 0 < self.batch_budget_s <= 3600:
-            raise ValueError("batch budget must be in (0, 3600] seconds")
-        if not 64 <= self.memory_mb <= 65536:
-            raise ValueError("memory cap must be between 64 and 65536 MB")
+        if not 0 < self.time_limit_s <= MAX_TIME_LIMIT_S:
+            raise ValueError(f"time limit must be in (0, {MAX_TIME_LIMIT_S:g}] seconds")
+        if not 0 < self.batch_budget_s <= MAX_BATCH_BUDGET_S:
+            raise ValueError(f"batch budget must be in (0, {MAX_BATCH_BUDGET_S:g}] seconds")
+        if not MIN_MEMORY_MB <= self.memory_mb <= MAX_MEMORY_MB:
+            raise ValueError(f"memory cap must be between {MIN_MEMORY_MB} and {MAX_MEMORY_MB} MB")
         if self.policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
 
