@@ -31,6 +31,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
     monkeypatch.setattr(eval_cli.engine, "run", lambda config, *a, **k: seen.update(config=config))
     monkeypatch.setattr(eval_cli, "resume_config", fake_resume)
+    monkeypatch.setattr(eval_cli, "finished", lambda run: None)
     return seen
 
 

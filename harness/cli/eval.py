@@ -50,7 +50,7 @@ def erm(ctx: click.Context, resume: Path | None, dry_run: bool, no_progress: boo
     if config.dry_run:
         engine.dry_run(config, family)
         return
-    engine.run(config, family, store=store, argv=sys.argv)
+    finished(engine.run(config, family, store=store, argv=sys.argv))
 
 
 # ---------------------------------------------------------------------- ARC
@@ -88,4 +88,17 @@ def arc(transduction_filter: bool, dry_run: bool, no_progress: bool, **params: A
     if config.dry_run:
         engine.dry_run(config, family)
         return
-    engine.run(config, family, argv=sys.argv)
+    finished(engine.run(config, family, argv=sys.argv))
+
+
+def finished(run: engine.Finished) -> None:
+    """After a run: its HTML report (a failure there is a warning, never a lost run) and where
+    it all is."""
+    from rich.console import Console
+
+    from harness.report.html import write_report_quietly
+    from harness.untrusted_text import console_text
+
+    console = Console()
+    write_report_quietly(run.run_dir, console)
+    console.print(f"run directory: {console_text(run.run_dir)}", highlight=False)

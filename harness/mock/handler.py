@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from harness.mock.faults import FaultPlan
 from harness.mock.payloads import (
     MOCK_MODELS,
     budget,
@@ -19,11 +20,26 @@ from harness.mock.payloads import (
     model_obj,
     responses_payload,
 )
-from harness.mock.policies import identify
+from harness.mock.policies import MockReply, TaskRef, identify
 from harness.models.base import TASK_HEADER
 
-if TYPE_CHECKING:
-    from harness.mock.server import MockServer
+
+class Answering(Protocol):
+    """What the handler needs from the server that owns it (``server.MockServer``): its
+    settings, the next reply of a task, and where to record what happened."""
+
+    faults: FaultPlan
+    seed: int
+    latency_s: float
+    reasoning_style: str
+
+    def make_reply(self, task: TaskRef, consume: bool) -> tuple[MockReply, int]: ...
+
+    def cached_tokens(self, task_key: str, prompt_tokens: int) -> int: ...
+
+    def wait(self, seconds: float) -> bool: ...
+
+    def record(self, event: str, **fields: Any) -> None: ...
 
 #: Largest request body read (a real request is well under 1 MiB); larger ones get 413.
 MAX_BODY_BYTES = 8 << 20
@@ -82,7 +98,7 @@ def check_body(body: Any, path: str) -> str | None:
     return None
 
 
-def make_handler(server: MockServer) -> type[BaseHTTPRequestHandler]:
+def make_handler(server: Answering) -> type[BaseHTTPRequestHandler]:
     """A handler class bound to `server` (the stdlib builds one handler per request from a
     class, so the server's state must be reachable from the class)."""
 
@@ -100,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "harness-mock/1.0"
     timeout = 120
-    mock: MockServer
+    mock: Answering
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Silence the default stderr access log."""

@@ -16,19 +16,21 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import click
 from rich.console import Console
 
-from harness.models.session import ModelSession
 from harness.run.config import RunConfig
 from harness.run.console import progress_bar
 from harness.run.lock import RunLock
 from harness.run.manifest import base_manifest
 from harness.run.runner import AttemptTask, Runner, RunnerOptions, RunResult, TrialDoneFn
+from harness.run.session import ModelSession
 from harness.run.store import RunStore
-from harness.untrusted_text import console_text, printable
+from harness.untrusted_text import printable
 
 LogFn = Callable[..., None]
 
@@ -83,8 +85,16 @@ def dry_run(config: RunConfig, family: Family) -> None:
         click.echo(printable(json.dumps(body, indent=2, ensure_ascii=False), keep_newlines=True))
 
 
+@dataclass
+class Finished:
+    """A run that ended: its directory and what its family's ``finish`` returned."""
+
+    run_dir: Path
+    outcome: Any
+
+
 def run(config: RunConfig, family: Family, *, store: RunStore | None = None,
-        argv: list[str] | None = None, console: Console | None = None) -> Any:
+        argv: list[str] | None = None, console: Console | None = None) -> Finished:
     """The whole run (``store`` given: a resume of that run directory). One writer per run
     directory: its lock is held throughout (a second ``--resume`` of a live run is refused).
 
@@ -106,8 +116,7 @@ def run(config: RunConfig, family: Family, *, store: RunStore | None = None,
 def _run_locked(config: RunConfig, family: Family, tasks: list[AttemptTask],
                 events: list[tuple[str, dict[str, Any]]], session: ModelSession,
                 store: RunStore, resumed: bool, argv: list[str] | None,
-                console: Console) -> Any:  # fmt: skip
-    from harness.report.html import write_report_quietly
+                console: Console) -> Finished:  # fmt: skip
     from harness.run.resume_trust import redact_argv
     from harness.sandbox.backend import make_backend
 
@@ -153,9 +162,7 @@ def _run_locked(config: RunConfig, family: Family, tasks: list[AttemptTask],
     if result.harness_errors:
         console.print(f"[red]{result.harness_errors} attempt(s) hit a harness error "
                       "(see runner.log)")  # fmt: skip
-    write_report_quietly(store.dir, console)
-    console.print(f"run directory: {console_text(store.dir)}", highlight=False)
-    return outcome
+    return Finished(store.dir, outcome)
 
 
 async def _loop(runner: Runner, tasks: Sequence[AttemptTask], session: ModelSession) -> RunResult:
