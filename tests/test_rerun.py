@@ -14,6 +14,7 @@ from generators import build_dataset, derived_seed
 from harness.cli.main import main
 from harness.errors import UserError
 from harness.families.erm.rerun import rerun
+from tests.row_schema import undeclared
 
 pytestmark = pytest.mark.docker
 
@@ -64,7 +65,7 @@ def test_rerun_all_attempts_scores_new_datasets_and_records_the_source(source_ru
     assert len(src_attempts) == 4  # fn_c's two attempts replay the same program
     assert result.programs == 3 and result.programs_per_s > 0  # identical sources run once
     rows = [r for r in _rows(result.run_dir) if r["row_type"] == "attempt"]
-    assert len(rows) == 4
+    assert len(rows) == 4 and undeclared(result.run_dir) == []
     for row in rows:
         fn = row["fn"]
         assert row["test_size"] == 2000 and row["val_size"] == 100

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.row_schema import undeclared
+
 pytestmark = pytest.mark.docker
 HARNESS = str(Path(sys.executable).parent / "harness")
 
@@ -29,6 +31,7 @@ def test_arc_rerun_on_own_tasks_and_on_another_subset(tmp_path):
     again = harness("rerun", str(tmp_path / "src"), "--run-id", "same", "--no-progress")
     assert again.returncode == 0, again.stderr
     summary = json.loads((tmp_path / "same" / "summary.json").read_text())
+    assert undeclared(tmp_path / "same") == []
     assert summary["tasks"]["6150a2bd"]["score"] == 1.0
     manifest = json.loads((tmp_path / "same" / "manifest.json").read_text())
     assert manifest["rerun_of"]["run_id"] == "src"

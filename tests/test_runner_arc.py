@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from harness.cli.main import main
 from harness.families.arc.prompt import format_grid
+from tests.row_schema import undeclared
 
 pytestmark = pytest.mark.docker
 
@@ -58,6 +59,7 @@ def _eval(tmp_path: Path, *args: str, run_id: str = "r1"):
                                      "ATTEMPTS": None, "MOCK_POLICY": None})  # fmt: skip
     assert result.exit_code == 0, result.output + repr(result.exception)
     run_dir = tmp_path / "runs" / run_id
+    assert undeclared(run_dir) == []
     return result, run_dir, json.loads((run_dir / "summary.json").read_text())
 
 

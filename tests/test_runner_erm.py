@@ -13,6 +13,7 @@ from harness.cli.main import main
 from harness.families.erm.task import ERROR_KINDS
 from harness.mock import programs as mock_programs
 from harness.run.store import trial_log_name
+from tests.row_schema import undeclared
 
 pytestmark = pytest.mark.docker
 
@@ -31,6 +32,7 @@ def _eval(tmp_path: Path, dataset_dir: Path, *args: str, run_id: str = "r1",
     result = CliRunner().invoke(main, [*base, *args],
                                 env={"OPENAI_API_KEY": None, "TAMU_API_KEY": None, **(env or {})})
     assert result.exit_code == 0, result.output + repr(result.exception)
+    assert undeclared(tmp_path / "runs" / run_id) == []
     return result, tmp_path / "runs" / run_id
 
 

@@ -26,7 +26,7 @@ from rich.console import Console
 from harness.run.config import RunConfig
 from harness.run.console import progress_bar
 from harness.run.lock import RunLock
-from harness.run.manifest import base_manifest
+from harness.run.manifest import Manifest, base_manifest
 from harness.run.runner import AttemptTask, Runner, RunnerOptions, RunResult, TrialDoneFn
 from harness.run.session import ModelSession
 from harness.run.store import RunStore
@@ -131,9 +131,9 @@ def _run_locked(config: RunConfig, family: Family, tasks: list[AttemptTask],
         store.log(event, **fields)
     on_trial_done = family.start(store, config, tasks, console)
 
-    def manifest(status: str, result: RunResult | None) -> dict[str, Any]:
+    def manifest(status: str, result: RunResult | None) -> Manifest:
         out = base_manifest(config, family.name, status, argv, pool_info, started, previous)
-        out.update(family.manifest_fields(tasks, result))
+        out.update(family.manifest_fields(tasks, result))  # type: ignore[typeddict-item]
         if result is not None:
             out["elapsed_s"] = round(result.elapsed_s, 2)
         return out

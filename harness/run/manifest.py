@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from harness.models.factory import api_key_source
 from harness.run.config import RunConfig
@@ -26,9 +26,38 @@ ARTIFACT_SCHEMAS: Mapping[str, str] = {
 }
 
 
+class Invocation(TypedDict):
+    argv: list[str]  # secrets redacted
+    at: float
+
+
+class Manifest(TypedDict, total=False):
+    """``manifest.json`` of an evaluation run (``harness.manifest/1``). A family adds its own
+    keys (ERM: ``datasets``; ARC: ``arc``, ``task_ids``, ``files``); reruns write their own
+    (``kind: "rerun"``, ``rerun_of``, ``programs``)."""
+
+    schema: str
+    run_id: str
+    task_family: str  # "erm", "arc"
+    status: str  # "running" until the end, then "complete"
+    created_at: float
+    updated_at: float
+    argv: list[str]
+    invocations: list[Invocation]  # one per start or --resume
+    config: dict[str, Any]  # RunConfig.to_dict()
+    limits: dict[str, Any]  # sandbox Limits
+    environment: dict[str, Any]
+    packages: dict[str, str | None]
+    sandbox: Any  # the pool's describe(): backend, runtime, image, workers
+    verdict_kinds: list[str]
+    artifacts: dict[str, str]  # file -> schema version
+    row_counts: dict[str, int]
+    elapsed_s: float
+
+
 def base_manifest(config: RunConfig, family: str, status: str, argv: list[str],
                   pool_info: Any, started: float,
-                  previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                  previous: Mapping[str, Any] | None = None) -> Manifest:
     """The keys both families write; ``previous`` (a resumed run's manifest) keeps its
     creation time and the list of invocations."""
     previous = previous or {}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.models.base import Completion, ModelClient, ModelRequest
 from harness.run import selection
+from harness.run.rows import AttemptRow, BestRow, SummaryRow
 from harness.run.store import RunStore
 from harness.run.turns import answer_fields, more_turns
 from harness.sandbox.limits import Limits
@@ -68,9 +69,9 @@ class RunnerOptions:
 
 @dataclass
 class RunResult:
-    attempt_rows: list[dict[str, Any]]
-    best_rows: list[dict[str, Any]]
-    summary_rows: list[dict[str, Any]]
+    attempt_rows: list[AttemptRow]
+    best_rows: list[BestRow]
+    summary_rows: list[SummaryRow]
     new_attempts: int = 0
     harness_errors: int = 0
     elapsed_s: float = 0.0
@@ -79,11 +80,11 @@ class RunResult:
 
 RequestFactory = Callable[[AttemptTask], ModelRequest]
 CostFn = Callable[[Completion], float | None]
-OutcomeFn = Callable[[dict[str, Any]], str]
-TrialDoneFn = Callable[[AttemptTask, int, list[dict[str, Any]]], None]
+OutcomeFn = Callable[[AttemptRow], str]
+TrialDoneFn = Callable[[AttemptTask, int, list[AttemptRow]], None]
 
 
-def _default_outcome(row: dict[str, Any]) -> str:
+def _default_outcome(row: AttemptRow) -> str:
     return str(row.get("api_error") or row.get("compile_error") or "ok")
 
 
@@ -117,7 +118,7 @@ class Runner:
         self.progress = progress  # a rich Progress (or None)
         self.on_trial_done = on_trial_done  # called with (task, trial, rows) as a trial ends
         self._bar: Any = None
-        self._rows: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self._rows: dict[tuple[str, int, int], AttemptRow] = {}
         self._new = 0
         self._harness_errors = 0
 
@@ -148,11 +149,11 @@ class Runner:
                          time.perf_counter() - started)
 
     # ------------------------------------------------------------------ internals
-    def _trial_rows(self, task_id: str, trial: int) -> list[dict[str, Any]]:
+    def _trial_rows(self, task_id: str, trial: int) -> list[AttemptRow]:
         return sorted((r for (t, k, _), r in self._rows.items() if t == task_id and k == trial),
                       key=lambda r: int(r["attempt"]))  # fmt: skip
 
-    def _perfect(self, row: dict[str, Any]) -> bool:
+    def _perfect(self, row: AttemptRow) -> bool:
         score = row.get(self.options.score_key)
         return isinstance(score, int | float) and score >= self.options.perfect_score
 
@@ -196,7 +197,7 @@ class Runner:
                                                             "trial": trial})  # fmt: skip
         self._trial_done(task, trial)
 
-    def _record(self, task: AttemptTask, trial: int, attempt: int, row: dict[str, Any]) -> None:
+    def _record(self, task: AttemptTask, trial: int, attempt: int, row: AttemptRow) -> None:
         self._rows[(task.task_id, trial, attempt)] = row
         self.store.append_attempt(row)
         self._new += 1
@@ -215,12 +216,12 @@ class Runner:
             self.store.log("harness_error", task_id=task.task_id, trial=trial,
                            where="on_trial_done", traceback=traceback.format_exc())
 
-    async def _attempt(self, task: AttemptTask, trial: int, attempt: int) -> dict[str, Any]:
+    async def _attempt(self, task: AttemptTask, trial: int, attempt: int) -> AttemptRow:
         request = self.make_request(task)
         started = time.time()
-        row: dict[str, Any] = {**self.row_base, "row_type": "attempt", "is_summary": False,
-                               "task_id": task.task_id, **task.key, "trial": trial,
-                               "attempt": attempt}  # fmt: skip
+        row = AttemptRow(**self.row_base, row_type="attempt", is_summary=False,
+                         task_id=task.task_id, **task.key, trial=trial,
+                         attempt=attempt)  # fmt: skip
         row.update(task.row_fields())
         completion = await self.client.complete(request)
         answer = answer_fields(completion, self.cost)  # the row's key order is the artifact's
@@ -252,7 +253,7 @@ class Runner:
         row["finished_at"] = round(time.time(), 3)
         return row
 
-    async def _guarded(self, row: dict[str, Any], trial: int, attempt: int,
+    async def _guarded(self, row: AttemptRow, trial: int, attempt: int,
                        step: Awaitable[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
         """Run a step whose fields update the row; a harness fault becomes the row's
         ``harness_error`` (logged with its traceback) instead of losing the row."""
@@ -270,6 +271,6 @@ class Runner:
 
 
 # ---------------------------------------------------------------------- selection, summaries
-def _row_order(tasks: Sequence[AttemptTask]) -> Callable[[dict[str, Any]], tuple]:
+def _row_order(tasks: Sequence[AttemptTask]) -> Callable[[AttemptRow], tuple]:
     order = {t.task_id: i for i, t in enumerate(tasks)}
     return lambda r: (order.get(r["task_id"], 1 << 30), int(r["trial"]), int(r["attempt"]))

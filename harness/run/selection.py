@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from harness.models.base import USAGE_FIELDS
+from harness.run.rows import AttemptRow, BestRow, SummaryRow
 
 SCORE_KEY = "val_acc"
 PERFECT = 1.0
@@ -54,8 +55,8 @@ def best_row(trial_rows: list[dict[str, Any]], score_key: str = SCORE_KEY,
     return row
 
 
-def best_rows(rows: list[dict[str, Any]], order: Sequence[str] | None = None,
-              score_key: str = SCORE_KEY, perfect: float = PERFECT) -> list[dict[str, Any]]:
+def best_rows(rows: Sequence[AttemptRow], order: Sequence[str] | None = None,
+              score_key: str = SCORE_KEY, perfect: float = PERFECT) -> list[BestRow]:
     """One best row per (task, trial), in ``order`` of tasks (else sorted), then by trial."""
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in rows:
@@ -74,10 +75,10 @@ def mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
     return m, math.sqrt(sum((v - m) ** 2 for v in values) / len(values))
 
 
-def summary_rows(best: list[dict[str, Any]], rows: list[dict[str, Any]], order: Sequence[str],
+def summary_rows(best: Sequence[BestRow], rows: Sequence[AttemptRow], order: Sequence[str],
                  metrics: Sequence[str] = METRICS,
                  task_fields: Callable[[str], dict[str, Any]] | None = None
-                 ) -> list[dict[str, Any]]:  # fmt: skip
+                 ) -> list[SummaryRow]:  # fmt: skip
     """One row per task of ``order`` that has attempts: each metric's mean/std over the best
     rows of its trials, outcome and error counts, tokens and cost over all its attempts.
     ``task_fields(task_id)`` adds what the caller knows of the task (fn, length...)."""
