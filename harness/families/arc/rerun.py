@@ -18,7 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from harness.errors import UserError
-from harness.families.arc.data import DATASETS, ArcTask, find_task
+from harness.families.arc.data import DATASETS, DEFAULT_DATASET, ArcTask, find_task
 from harness.families.arc.subsets import resolve_subset
 from harness.families.arc.task import ENTRY, ArcEvalTask, task_result
 from harness.judge.transduction import detect_transduction
@@ -90,7 +90,7 @@ def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
     arc_opts = manifest_src.get("arc") or {}
     if not isinstance(arc_opts, dict):
         arc_opts = {}
-    dataset = dataset or arc_opts.get("dataset") or manifest_src.get("dataset") or "arc-agi-1"
+    dataset = dataset or arc_opts.get("dataset") or manifest_src.get("dataset") or DEFAULT_DATASET
     if dataset not in DATASETS:
         raise UserError(f"{source.dir}/manifest.json names an unknown dataset "
                         f"{printable(dataset)[:80]}; pass --dataset")

@@ -24,11 +24,12 @@ import re
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.families.arc.data import SPLITS, ArcTask, check_dataset, load_split
+from harness.families.arc.data import DEFAULT_DATASET, SPLITS, ArcTask, check_dataset, load_split
 
 RANDOM_SPLIT_SEED = 42
 RANDOM_SPLIT_CHUNKS = 8
-RANDOM_SPLIT_DATASET = "arc-agi-1"
+RANDOM_SPLIT_DATASET = DEFAULT_DATASET
+DEFAULT_SUBSET = "shortest_training_10"
 GRID_SIZE_DISTRIBUTED_N = 30
 EXAMPLE_NS = (1, 10, 30)
 
