@@ -137,6 +137,24 @@ class FakeTask:
         return out
 
 
+@dataclass
+class TalkTask(FakeTask):
+    """A multi-turn task: feedback until a turn's validation score reaches ``enough``."""
+
+    max_turns: int = 3
+    turn_keys: tuple[str, ...] = ("val_acc",)
+    enough: float = 1.0
+    states: list[dict[str, Any]] = field(default_factory=list)
+
+    def feedback(self, state: dict[str, Any]) -> str | None:
+        self.states.append(dict(state))
+        if state.get("code") is None:
+            return "no program"
+        if float(state.get("val_acc") or 0.0) >= self.enough:
+            return None
+        return f"validation {state.get('val_acc')}"
+
+
 class FakeProgress:
     """The part of rich's Progress the runner uses."""
 
@@ -361,6 +379,95 @@ def test_on_trial_done_once_per_trial_and_its_fault_is_counted(store):
     (event,) = log_events(store, "harness_error")
     assert (event["task_id"], event["trial"], event["where"]) == ("a", 1, "on_trial_done")
     assert "ValueError: report bug" in event["traceback"]
+
+
+# ---------------------------------------------------------------------- multi-turn attempts
+def test_a_conversation_sums_its_turns_and_keeps_the_later_program(store):
+    task = TalkTask("talk", enough=0.6)
+    turn1 = answer(prog(0.2, "first_only", "crash"), usage=(10, 5, 2, 1), duration_ms=100.0)
+    turn2 = answer(prog(1.0), usage=(20, 7, 3, 4), duration_ms=50.5, calls=2)
+    client = FakeClient({"talk": [turn1, turn2]})  # attempt 2 must not be asked: 1.0 on turn 2
+    result = run(store, client, [task], attempts=2, cost=usd)
+    (row,) = result.attempt_rows
+
+    assert len(client.requests) == 2
+    follow_up = client.requests[1]
+    assert follow_up.messages == [*task.messages(), {"role": "assistant", "content": turn1.text},
+                                  {"role": "user", "content": "validation 0.2"}]  # fmt: skip
+    assert (follow_up.model, follow_up.task_id) == ("fake", "talk")
+    assert row["turns_used"] == 2 and [t["turn"] for t in row["turns"]] == [1, 2]
+    assert (row["prompt_tokens"], row["completion_tokens"], row["reasoning_tokens"],
+            row["cached_tokens"]) == (30, 12, 5, 5)  # fmt: skip
+    assert row["estimated_cost"] == pytest.approx(usd(turn1) + usd(turn2))
+    assert (row["api_calls"], row["duration_ms"]) == (3, 150.5)
+    assert (row["code"], row["code_lines"], row["text"]) == ("score = 1.0", 1, turn2.text)
+    assert (row["val_acc"], row["test_acc"], row["compile_error"]) == (1.0, 0.5, None)
+    assert "only_first" in row and row["only_first"] is None  # turn 1's result, not kept
+    assert row["stopped_early"] is True
+    assert row["turns"][0]["feedback"] == "validation 0.2" and row["turns"][0]["val_acc"] == 0.2
+    assert row["turns"][0]["usage"]["prompt_tokens"] == 10
+    assert row["turns"][1]["usage"]["prompt_tokens"] == 20 and row["turns"][1]["val_acc"] == 1.0
+    assert store.attempt_rows() == [row]
+
+
+@pytest.mark.parametrize(("scores", "enough", "turns"), [
+    ([0.5], 0.1, 1),  # no feedback after turn 1: a single turn
+    ([0.2, 0.7], 0.6, 2),  # feedback after turn 1 only
+    ([0.2, 0.3, 0.4], 2.0, 3),  # always feedback: max_turns
+])  # fmt: skip
+def test_turns_continue_only_while_there_is_feedback(store, scores, enough, turns):
+    task = TalkTask("t", enough=enough)
+    client = FakeClient({"t": [prog(s) for s in scores]})
+    (row,) = run(store, client, [task], attempts=1).attempt_rows
+    assert len(client.requests) == turns
+    assert row["turns_used"] == turns and len(row["turns"]) == turns
+    assert len(task.states) == min(turns, task.max_turns - 1)  # none after the last turn
+    assert row["val_acc"] == scores[-1] and row["prompt_tokens"] == 10 * turns
+
+
+def test_an_api_error_on_turn_two_ends_the_conversation_and_keeps_turn_one(store):
+    task = TalkTask("t", enough=2.0)
+    failed = answer("", usage=(0, 0, 0, 0), duration_ms=30.0, calls=3, error="timeout",
+                    detail="read timeout")  # fmt: skip
+    client = FakeClient({"t": [answer(prog(0.4), duration_ms=10.0), failed]})
+    result = run(store, client, [task], attempts=1, cost=usd)
+    (row,) = result.attempt_rows
+    assert len(client.requests) == 2  # no third turn although feedback and max_turns allow it
+    assert (row["code"], row["val_acc"], row["compile_error"]) == ("score = 0.4", 0.4, None)
+    assert row["text"] == prog(0.4)
+    assert row["turns_used"] == 2
+    assert (row["turns"][1]["api_error"], row["turns"][1]["api_error_detail"]) == (
+        "timeout", "read timeout")
+    assert row["turns"][1]["code"] is None
+    assert (row["api_calls"], row["duration_ms"]) == (4, 40.0)
+    assert row["estimated_cost"] == pytest.approx(0.02)
+    assert result.harness_errors == 0
+
+
+def test_a_later_program_clears_the_no_code_of_turn_one(store):
+    task = TalkTask("t", enough=0.5)
+    client = FakeClient({"t": ["I am not sure.", prog(0.5)]})
+    (row,) = run(store, client, [task], attempts=1).attempt_rows
+    assert task.states[0]["code"] is None and task.states[0]["compile_error"] == "no_code_found"
+    assert row["turns"][0]["compile_error"] == "no_code_found"
+    assert row["turns"][1]["messages_added"] == [
+        {"role": "assistant", "content": "I am not sure."},
+        {"role": "user", "content": "no program"}]  # fmt: skip
+    assert (row["code"], row["code_lines"], row["compile_error"], row["val_acc"]) == (
+        "score = 0.5", 1, None, 0.5)
+    assert row["outcome"] == "ok"
+
+
+def test_a_harness_error_in_a_later_turn_is_the_attempts_row(store):
+    task = TalkTask("t", enough=2.0)
+    client = FakeClient({"t": [prog(0.4), prog(0.6, "raise")], "u": [prog(0.3)]})
+    result = run(store, client, [task, FakeTask("u")], attempts=1)
+    row = rows_of(result, "t")[0]
+    assert row["compile_error"] == "harness_error" and row["outcome"] == "harness_error"
+    assert result.harness_errors == 1 and len(result.attempt_rows) == 2
+    assert len(client.requests) == 3  # t: two turns, then the fault; u still ran
+    (event,) = log_events(store, "harness_error")
+    assert event["task_id"] == "t" and "RuntimeError: evaluator bug" in event["traceback"]
 
 
 # ---------------------------------------------------------------------- the turn helpers
