@@ -267,6 +267,7 @@ def test_parallel_attempts_run_every_attempt(store):
     assert sorted(r["attempt"] for r in result.attempt_rows) == [1, 2, 3]
     assert result.best_rows[0]["best_attempt"] == 1 and result.new_attempts == 3
     assert log_events(store, "early_stop") == []
+    assert not any(r["stopped_early"] for r in result.attempt_rows)  # nothing was stopped
 
 
 @pytest.mark.parametrize("parallel", [False, True])
@@ -359,6 +360,17 @@ def test_resume_fills_a_missing_attempt_between_present_ones(store):
     assert client.asked("g") == 1 and result.new_attempts == 1
     assert [(r["attempt"], r["val_acc"]) for r in result.attempt_rows] == [
         (1, 0.1), (2, 0.9), (3, 0.3)]
+
+
+def test_a_perfect_attempt_in_a_gap_advances_progress_by_what_was_never_asked(store):
+    run(store, FakeClient({"g": [prog(0.1), prog(0.2), prog(0.3)]}), [FakeTask("g")],
+        attempts=3, parallel_attempts=True)  # fmt: skip
+    kept = [line for line in store.jsonl_path.read_text().splitlines()
+            if json.loads(line)["attempt"] != 2]
+    store.jsonl_path.write_text("".join(line + "\n" for line in kept))
+    progress = FakeProgress()
+    run(store, FakeClient({"g": [prog(1.0)]}), [FakeTask("g")], attempts=3, progress=progress)
+    assert (progress.completed, progress.total) == (3, 3)  # attempt 3 was done already
 
 
 # ---------------------------------------------------------------------- on_trial_done
@@ -468,6 +480,24 @@ def test_a_harness_error_in_a_later_turn_is_the_attempts_row(store):
     assert len(client.requests) == 3  # t: two turns, then the fault; u still ran
     (event,) = log_events(store, "harness_error")
     assert event["task_id"] == "t" and "RuntimeError: evaluator bug" in event["traceback"]
+    # the second answer was paid for: it is billed and recorded although its scoring failed
+    assert row["compile_error_detail"] == "RuntimeError: evaluator bug"
+    assert (row["prompt_tokens"], row["api_calls"], row["turns_used"]) == (20, 2, 2)
+    assert row["turns"][1]["text"] == prog(0.6, "raise")
+
+
+class BrokenExtract(FakeTask):
+    def extract(self, completion: Completion) -> str | None:
+        raise ValueError("extractor bug")
+
+
+def test_a_fault_before_scoring_is_the_attempts_row_not_the_end_of_the_run(store):
+    client = FakeClient({"x": [prog(0.5), prog(0.5)], "u": [prog(1.0)]})
+    result = run(store, client, [BrokenExtract("x"), FakeTask("u")], attempts=2)
+    rows = rows_of(result, "x")
+    assert [r["compile_error"] for r in rows] == ["harness_error", "harness_error"]
+    assert rows[0]["prompt_tokens"] == 10 and rows[0]["outcome"] == "harness_error"
+    assert result.harness_errors == 2 and rows_of(result, "u")[0]["val_acc"] == 1.0
 
 
 # ---------------------------------------------------------------------- the turn helpers

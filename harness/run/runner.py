@@ -26,7 +26,7 @@ from harness.models.base import Completion, ModelClient, ModelRequest
 from harness.run import selection
 from harness.run.rows import AttemptRow, BestRow, SummaryRow
 from harness.run.store import RunStore
-from harness.run.turns import answer_fields, more_turns
+from harness.run.turns import TurnsInterrupted, answer_fields, more_turns
 from harness.sandbox.limits import Limits
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class AttemptTask(Protocol):
 
     # Optional: an int `max_turns` with `turn_keys` and `feedback(state)` makes the attempt a
     # conversation (`harness.run.turns.MultiTurnTask`; ARC feedback mode). Its rows then carry
-    # `turns` and `turns_used`.
+    # `turns` and `turns_used`, unless the first answer already failed (API or harness error).
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ class Runner:
                     row = await self._attempt(task, trial, attempt)
                 self._record(task, trial, attempt, row)
                 if self._perfect(row):
-                    self._advance(attempts - attempt)
+                    self._advance(sum(1 for a in todo if a > attempt))  # never asked
                     self.store.log("early_stop", task_id=task.task_id, trial=trial,
                                    attempt=attempt)  # fmt: skip
                     break
@@ -217,11 +217,23 @@ class Runner:
                            where="on_trial_done", traceback=traceback.format_exc())
 
     async def _attempt(self, task: AttemptTask, trial: int, attempt: int) -> AttemptRow:
-        request = self.make_request(task)
-        started = time.time()
+        """One attempt's row, whatever fails: a fault of the harness itself (the task's
+        request, extraction, scoring) becomes the row's ``harness_error``, never lost work."""
         row = AttemptRow(**self.row_base, row_type="attempt", is_summary=False,
                          task_id=task.task_id, **task.key, trial=trial,
                          attempt=attempt)  # fmt: skip
+        await self._guarded(row, trial, attempt, self._answer(task, row))
+        row["stopped_early"] = (self._perfect(row) and attempt < self.options.attempts
+                                and not self.options.parallel_attempts)  # fmt: skip
+        row["outcome"] = self.outcome(row)
+        row["finished_at"] = round(time.time(), 3)
+        return row
+
+    async def _answer(self, task: AttemptTask, row: AttemptRow) -> dict[str, Any]:
+        """Ask, extract, evaluate, and continue the conversation: fills ``row`` in place."""
+        trial, attempt = int(row["trial"] or 0), int(row["attempt"] or 0)
+        request = self.make_request(task)
+        started = time.time()
         row.update(task.row_fields())
         completion = await self.client.complete(request)
         answer = answer_fields(completion, self.cost)  # the row's key order is the artifact's
@@ -231,7 +243,7 @@ class Runner:
             row.setdefault(metric, 0.0)
         results: dict[str, Any] = {}
         if completion.ok or completion.text:
-            code = task.extract(completion)
+            code = task.extract(completion)  # a fault here: the whole answer's harness_error
             if code is None:
                 row["compile_error"] = "no_code_found"
             else:
@@ -248,10 +260,7 @@ class Runner:
 
             await self._guarded(row, trial, attempt, more_turns(
                 task, row, results, request, self.client, evaluate, self.cost))  # type: ignore[arg-type]  # fmt: skip
-        row["stopped_early"] = self._perfect(row) and attempt < self.options.attempts
-        row["outcome"] = self.outcome(row)
-        row["finished_at"] = round(time.time(), 3)
-        return row
+        return {}
 
     async def _guarded(self, row: AttemptRow, trial: int, attempt: int,
                        step: Awaitable[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
@@ -260,6 +269,9 @@ class Runner:
         try:
             fields = await step
         except Exception as exc:  # noqa: BLE001 - a harness fault must not lose the row
+            if isinstance(exc, TurnsInterrupted):
+                row.update(exc.update)  # the turns made so far are billed and recorded
+                exc = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
             self._harness_errors += 1
             row["compile_error"] = "harness_error"
             row["compile_error_detail"] = f"{type(exc).__name__}: {exc}"[:500]

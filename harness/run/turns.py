@@ -29,6 +29,15 @@ CostFn = Callable[[Completion], float | None]
 Evaluate = Callable[[str], Awaitable[dict[str, Any]]]
 
 
+class TurnsInterrupted(Exception):
+    """A harness fault in a later turn; ``update`` holds the turns made until then (their
+    tokens, cost and records), so the attempt's row still bills and shows them."""
+
+    def __init__(self, update: dict[str, Any]) -> None:
+        super().__init__("a later turn failed")
+        self.update = update
+
+
 class MultiTurnTask(Protocol):
     """A task whose attempts may take several turns (``max_turns`` > 1 to use them)."""
 
@@ -88,57 +97,78 @@ async def more_turns(task: MultiTurnTask, row: dict[str, Any], first_results: di
     turns = [first_turn_record(row, task.turn_keys)]
     if task.max_turns <= 1:
         return {"turns": turns, "turns_used": 1}
-    totals = {k: int(row.get(k) or 0) for k in USAGE_KEYS}
-    costs = [row.get("estimated_cost")]
-    duration = float(row.get("duration_ms") or 0.0)
-    api_calls = int(row.get("api_calls") or 0)
-    last = {k: row.get(k) for k in ANSWER_KEYS}
-    messages = [dict(m) for m in request.messages]
-    state = dict(row)
-    final: dict[str, Any] | None = None  # the latest turn that produced a program
-    for turn in range(2, task.max_turns + 1):
-        feedback = task.feedback(state)
-        if feedback is None:
-            break
-        turns[-1]["feedback"] = feedback
-        added = [{"role": "assistant", "content": _reply(state)},
-                 {"role": "user", "content": feedback}]  # fmt: skip
-        messages = messages + added
-        completion = await client.complete(dataclasses.replace(request, messages=messages))
-        answer = answer_fields(completion, cost)
-        for k in USAGE_KEYS:
-            totals[k] += int(answer[k] or 0)
-        costs.append(answer["estimated_cost"])
-        duration += completion.duration_ms
-        api_calls += completion.attempts_made
-        record: dict[str, Any] = {
-            "turn": turn, "messages_added": added, "text": answer["text"],
-            "reasoning_text": answer["reasoning_text"],
-            "usage": {k: answer[k] for k in USAGE_KEYS}, "estimated_cost": answer["estimated_cost"],
-            "duration_ms": answer["duration_ms"], "finish_reason": answer["finish_reason"],
-            "max_tokens_hit": answer["max_tokens_hit"], "api_error": answer["api_error"],
-            "code": None,
-        }  # fmt: skip
-        turns.append(record)
-        if completion.error_kind and not completion.text:
-            record["api_error_detail"] = completion.error_detail
-            break
-        last = {k: answer[k] for k in ANSWER_KEYS}
-        code = task.extract(completion)
-        state = {"text": completion.text, "code": code}
-        if code is None:
-            record["compile_error"] = "no_code_found"
-            continue
-        results = await evaluate(code)
-        results.setdefault("compile_error", None)
-        results.setdefault("compile_error_detail", None)
-        state.update(results)
-        record.update({k: results.get(k) for k in task.turn_keys}, code=code)
-        final = {"code": code, "code_lines": len(code.splitlines()), **results}
-    update: dict[str, Any] = {**totals, "turns": turns, "turns_used": len(turns),
-                              "duration_ms": round(duration, 1), "api_calls": api_calls,
-                              "estimated_cost": sum_known(costs, 8), **last}  # fmt: skip
-    if final is not None:
-        update.update({k: None for k in first_results if k not in final})
-        update.update(final)
-    return update
+    talk = _Conversation(row, turns)
+    try:
+        await talk.go(task, request, client, evaluate, cost)
+    except Exception as exc:
+        raise TurnsInterrupted(talk.update(first_results)) from exc
+    return talk.update(first_results)
+
+
+class _Conversation:
+    """Turns 2.. of one attempt, and what they add up to so far."""
+
+    def __init__(self, row: dict[str, Any], turns: list[dict[str, Any]]) -> None:
+        self.turns = turns
+        self.totals = {k: int(row.get(k) or 0) for k in USAGE_KEYS}
+        self.costs = [row.get("estimated_cost")]
+        self.duration = float(row.get("duration_ms") or 0.0)
+        self.api_calls = int(row.get("api_calls") or 0)
+        self.last = {k: row.get(k) for k in ANSWER_KEYS}
+        self.state = dict(row)
+        self.final: dict[str, Any] | None = None  # the latest turn that produced a program
+
+    async def go(self, task: MultiTurnTask, request: ModelRequest, client: ModelClient,
+                 evaluate: Evaluate, cost: CostFn | None) -> None:  # fmt: skip
+        messages = [dict(m) for m in request.messages]
+        for turn in range(2, task.max_turns + 1):
+            feedback = task.feedback(self.state)
+            if feedback is None:
+                break
+            self.turns[-1]["feedback"] = feedback
+            added = [{"role": "assistant", "content": _reply(self.state)},
+                     {"role": "user", "content": feedback}]  # fmt: skip
+            messages = messages + added
+            completion = await client.complete(dataclasses.replace(request, messages=messages))
+            answer = answer_fields(completion, cost)
+            for k in USAGE_KEYS:
+                self.totals[k] += int(answer[k] or 0)
+            self.costs.append(answer["estimated_cost"])
+            self.duration += completion.duration_ms
+            self.api_calls += completion.attempts_made
+            record: dict[str, Any] = {
+                "turn": turn, "messages_added": added, "text": answer["text"],
+                "reasoning_text": answer["reasoning_text"],
+                "usage": {k: answer[k] for k in USAGE_KEYS},
+                "estimated_cost": answer["estimated_cost"], "duration_ms": answer["duration_ms"],
+                "finish_reason": answer["finish_reason"],
+                "max_tokens_hit": answer["max_tokens_hit"], "api_error": answer["api_error"],
+                "code": None,
+            }  # fmt: skip
+            self.turns.append(record)
+            if completion.error_kind and not completion.text:
+                record["api_error_detail"] = completion.error_detail
+                break
+            self.last = {k: answer[k] for k in ANSWER_KEYS}
+            code = task.extract(completion)
+            self.state = {"text": completion.text, "code": code}
+            if code is None:
+                record["compile_error"] = "no_code_found"
+                continue
+            results = await evaluate(code)
+            results.setdefault("compile_error", None)
+            results.setdefault("compile_error_detail", None)
+            self.state.update(results)
+            record.update({k: results.get(k) for k in task.turn_keys}, code=code)
+            self.final = {"code": code, "code_lines": len(code.splitlines()), **results}
+
+    def update(self, first_results: dict[str, Any]) -> dict[str, Any]:
+        """The row's updates: usage summed over turns, the last answer, the latest program."""
+        out: dict[str, Any] = {**self.totals, "turns": self.turns, "turns_used": len(self.turns),
+                               "duration_ms": round(self.duration, 1),
+                               "api_calls": self.api_calls,
+                               "estimated_cost": sum_known(self.costs, 8), **self.last}  # fmt: skip
+        if self.final is not None:
+            out.update({k: None for k in first_results if k not in self.final})
+            out.update(self.final)
+        return out
