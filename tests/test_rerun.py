@@ -81,6 +81,8 @@ def test_rerun_all_attempts_scores_new_datasets_and_records_the_source(source_ru
         assert row["prompt_tokens"] == 0  # no model was called
     manifest = json.loads((result.run_dir / "manifest.json").read_text())
     assert manifest["task_family"] == "erm" and manifest["kind"] == "rerun"
+    assert manifest["schema"] == "harness.manifest/1"
+    assert "results_attempts.jsonl" in manifest["artifacts"]
     assert manifest["rerun_of"]["run_dir"] == str(src.resolve())
     assert manifest["rerun_of"]["run_id"] == "src"
     assert {p["sha256"] for p in manifest["programs"]} == {

@@ -34,7 +34,7 @@ def test_arc_rerun_on_own_tasks_and_on_another_subset(tmp_path):
     assert undeclared(tmp_path / "same") == []
     assert summary["tasks"]["6150a2bd"]["score"] == 1.0
     manifest = json.loads((tmp_path / "same" / "manifest.json").read_text())
-    assert manifest["rerun_of"]["run_id"] == "src"
+    assert manifest["rerun_of"]["run_id"] == "src" and manifest["schema"] == "harness.manifest/1"
     stored = json.loads((tmp_path / "src" / "results_attempts.jsonl").read_text()
                         .splitlines()[0])["code"]
     assert "grid[::-1]" in stored

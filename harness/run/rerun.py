@@ -27,7 +27,12 @@ from rich.console import Console
 from harness.errors import UserError
 from harness.run.console import progress_bar
 from harness.run.lock import RunLock
-from harness.run.manifest import recorded_limits, recorded_policy
+from harness.run.manifest import (
+    ARTIFACT_SCHEMAS,
+    MANIFEST_SCHEMA,
+    recorded_limits,
+    recorded_policy,
+)
 from harness.run.store import RunStore
 from harness.sandbox.limits import Limits
 from harness.sandbox.results import ProgramResult
@@ -116,9 +121,10 @@ def _execute_locked(plan: RerunPlan, target: RerunTarget, store: RunStore) -> An
 
     started = time.time()
     manifest: dict[str, Any] = {
-        "run_id": target.run_id, "task_family": plan.family, "kind": "rerun",
-        "status": "running", "created_at": round(started, 3),
+        "schema": MANIFEST_SCHEMA, "run_id": target.run_id, "task_family": plan.family,
+        "kind": "rerun", "status": "running", "created_at": round(started, 3),
         "argv": redact_argv(list(target.argv)), **plan.manifest_fields(),
+        "artifacts": dict(ARTIFACT_SCHEMAS),
     }  # fmt: skip
     store.write_manifest(manifest)
     jobs = plan.jobs()
