@@ -46,3 +46,17 @@ class Context:
         self.pool = pool
         self.stage = "start"
         self.notes: list[str] = []
+
+
+class SectionChecks:
+    """The checks of one section, written as decorated functions (``@add(name, doc)``) so that
+    each check's code sits under its name and doc; they run in the order they are written."""
+
+    def __init__(self, section: str) -> None:
+        self.section = section
+        self.checks: list[Check] = []
+
+    def add(self, name: str, doc: str) -> Callable[[Callable[[Context], list[str]]], None]:
+        def deco(fn: Callable[[Context], list[str]]) -> None:
+            self.checks.append(Check(name, self.section, fn, doc))
+        return deco
