@@ -15,6 +15,18 @@ SAFE_BACKEND_SECTIONS = ("legit", "limits")  # all a backend without containment
 CHECK_TIMEOUT_S = 30.0
 
 
+def default_sections(pool: Any) -> tuple[str, ...]:
+    """Isolation checks attack the machine they run on: only a Docker pool contains them."""
+    return SECTIONS if getattr(pool, "name", "") == "docker" else SAFE_BACKEND_SECTIONS
+
+
+def refuse_hostile(pool: Any) -> None:
+    """Asking for isolation on the process backend is refused rather than skipped: it would
+    run the attacks against this machine."""
+    if getattr(pool, "name", "") == "process":
+        raise ValueError("isolation checks run hostile programs: Docker backends only")
+
+
 @dataclass(frozen=True)
 class CheckResult:
     name: str
