@@ -55,6 +55,18 @@ ARC_MIX: tuple[tuple[str, float], ...] = (
     ("hardcoded", 0.08),
     ("hostile", 0.10),
 )
+#: The fixed program lists the kinds of each mix draw from (the other kinds build their answer).
+NOISY_PROGRAMS: dict[str, tuple[str, ...]] = {
+    "wrong": mock_programs.WRONG_PROGRAMS,
+    "syntax_error": mock_programs.SYNTAX_ERRORS,
+    "slow": mock_programs.SLOW_PROGRAMS,
+    "hostile": mock_programs.HOSTILE_PROGRAMS,
+}
+ARC_PROGRAMS: dict[str, tuple[str, ...]] = {
+    "wrong": mock_arc.WRONG_PROGRAMS,
+    "broken": mock_arc.BROKEN_PROGRAMS,
+    "hostile": mock_arc.HOSTILE_PROGRAMS,
+}
 
 
 @dataclass(frozen=True)
@@ -257,13 +269,7 @@ class NoisyPolicy:
         if kind == "lookup_table":
             code = mock_programs.lookup_table_program(list(task.train), rng)
         else:
-            pool = {
-                "wrong": mock_programs.WRONG_PROGRAMS,
-                "syntax_error": mock_programs.SYNTAX_ERRORS,
-                "slow": mock_programs.SLOW_PROGRAMS,
-                "hostile": mock_programs.HOSTILE_PROGRAMS,
-            }[kind]
-            code, idx = _pick(pool, rng)
+            code, idx = _pick(NOISY_PROGRAMS[kind], rng)
             kind = f"{kind}:{idx}"
         return MockReply(json_reply(code, rng), _reasoning(task, kind), f"noisy:{kind}")
 
@@ -290,12 +296,7 @@ class ArcPolicy:
         elif kind == "hardcoded":
             code, choice = mock_arc.hardcoded_program(pairs), "arc:hardcoded"
         else:
-            pool = {
-                "wrong": mock_arc.WRONG_PROGRAMS,
-                "broken": mock_arc.BROKEN_PROGRAMS,
-                "hostile": mock_arc.HOSTILE_PROGRAMS,
-            }[kind]
-            code, idx = _pick(pool, rng)
+            code, idx = _pick(ARC_PROGRAMS[kind], rng)
             choice = f"arc:{kind}:{idx}"
         return MockReply(python_reply(code, rng), _reasoning(task, choice), choice)
 
