@@ -8,12 +8,15 @@ not depend on the worker count (each point has its own derived seed).
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -70,17 +73,48 @@ def _build_one(fn: str, L: int, kwargs: dict) -> tuple[str, int, str, str, float
     return fn, L, str(ds.path), (status or ["?"])[0], time.perf_counter() - t0
 
 
-def _size_options(f):
+_tabular_dir_option = click.option(
+    "--tabular-dir", default=None, help="Raw UCI files for fn_m..fn_q (default: <dataset-dir>/raw)."
+)
+
+
+@dataclass(frozen=True)
+class DataFlags:
+    """The flags that say which dataset a grid point is, as `build_dataset` takes them: one
+    value for the commands that build datasets, so they cannot pass them differently."""
+
+    train_size: int
+    val_size: int
+    test_size: int
+    seed: int
+    dataset_dir: str
+    tabular_dir: str | None
+
+    def kwargs(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _size_options(f: Callable[..., None]) -> Callable[..., None]:
     """The run settings' data flags (variables, ranges and defaults from `RunConfig`'s table),
-    so `datasets generate` builds the very datasets an `eval erm` with the same settings uses."""
-    f = setting_option("dataset_dir", help="Root of the dataset cache.")(f)
-    f = setting_option("seed", help="Base seed; each grid point derives its own.")(f)
-    f = setting_option("test_size")(f)
-    f = setting_option("val_size")(f)
-    f = setting_option("train_size")(f)
-    f = click.option("--tabular-dir", default=None,
-                     help="Raw UCI files for fn_m..fn_q (default: <dataset-dir>/raw).")(f)
-    return f  # fmt: skip
+    so `datasets generate` builds the very datasets an `eval erm` with the same settings uses.
+    The command receives them as one `DataFlags` argument, ``data``."""
+    names = [field.name for field in fields(DataFlags)]
+
+    @functools.wraps(f)  # keeps the options already declared below this decorator
+    def command(**params: Any) -> None:
+        data = DataFlags(**{name: params.pop(name) for name in names})
+        f(data=data, **params)
+
+    for option in (
+        setting_option("dataset_dir", help="Root of the dataset cache."),
+        setting_option("seed", help="Base seed; each grid point derives its own."),
+        setting_option("test_size"),
+        setting_option("val_size"),
+        setting_option("train_size"),
+        _tabular_dir_option,
+    ):
+        command = option(command)
+    return command
 
 
 @click.group()
@@ -96,26 +130,16 @@ def datasets() -> None:
 @click.option("--workers", type=click.IntRange(1, 64), default=min(2, os.cpu_count() or 1),
               show_default=True, help="Processes building grid points in parallel.")  # fmt: skip
 def generate(
-    functions: tuple[str, ...],
-    lengths: tuple[int, ...],
-    train_size: int,
-    val_size: int,
-    test_size: int,
-    seed: int,
-    dataset_dir: str,
-    tabular_dir: str | None,
-    workers: int,
+    functions: tuple[str, ...], lengths: tuple[int, ...], data: DataFlags, workers: int
 ) -> None:
     """Generate (or validate and reuse) every grid point, with a progress bar."""
     points = grid_points(_check_functions(functions or DEFAULT_GRID), lengths)
     try:
-        Sizes(train_size, val_size, test_size).check()
+        Sizes(data.train_size, data.val_size, data.test_size).check()
     except DatasetError as exc:
         raise _user_error(exc) from None
-    kwargs = {"train_size": train_size, "val_size": val_size, "test_size": test_size,
-              "seed": seed, "dataset_dir": dataset_dir, "tabular_dir": tabular_dir}  # fmt: skip
     t0 = time.perf_counter()
-    rows = _run_grid(sorted(points, key=_cost, reverse=True), kwargs, workers)
+    rows = _run_grid(sorted(points, key=_cost, reverse=True), data.kwargs(), workers)
     order = {p: i for i, p in enumerate(points)}
     for fn, L, path, status, secs in sorted(rows, key=lambda r: order[(r[0], r[1])]):
         click.echo(f"{fn} L={L:<4} {status:<9} {secs:6.2f}s  {path}")
@@ -213,24 +237,13 @@ def _run_grid(points: list[tuple[str, int]], kwargs: dict, workers: int) -> list
 @click.option("--length", type=int, default=None, help="Input length (tabular: optional).")
 @_size_options
 @click.option("--lines", type=int, default=5, show_default=True, help="Sample lines to print.")
-def show(
-    fn: str,
-    length: int | None,
-    train_size: int,
-    val_size: int,
-    test_size: int,
-    seed: int,
-    dataset_dir: str,
-    tabular_dir: str | None,
-    lines: int,
-) -> None:
+def show(fn: str, length: int | None, data: DataFlags, lines: int) -> None:
     """Show one grid point: sizes, class balance, positions, a few lines (builds it if needed)."""
     _check_functions((fn,))
     if length is None and TARGETS[fn].kind != "tabular":
         raise click.UsageError(f"--length is required for {fn}")
     try:
-        ds = build_dataset(fn, length, train_size, val_size, test_size, seed, dataset_dir,
-                           tabular_dir=tabular_dir)  # fmt: skip
+        ds = build_dataset(fn, length, **data.kwargs())
     except DatasetError as exc:
         raise _user_error(exc) from None
     meta = ds.meta
@@ -278,8 +291,7 @@ def fetch(functions: tuple[str, ...], cache_dir: str | None, dataset_dir: str) -
 @datasets.command()
 @click.argument("dataset_dir", required=False, default=None,
                 type=click.Path(file_okay=False, path_type=Path))
-@click.option("--tabular-dir", default=None,
-              help="Raw UCI files for fn_m..fn_q (default: <dataset-dir>/raw).")
+@_tabular_dir_option
 def verify(dataset_dir: Path | None, tabular_dir: str | None) -> None:
     """Regenerate every cached grid point from its recorded seed and compare the bytes.
 

@@ -24,6 +24,7 @@ import hashlib
 import json
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -54,6 +55,18 @@ ARC_MIX: tuple[tuple[str, float], ...] = (
     ("hardcoded", 0.08),
     ("hostile", 0.10),
 )
+#: The fixed program lists the kinds of each mix draw from (the other kinds build their answer).
+NOISY_PROGRAMS: dict[str, tuple[str, ...]] = {
+    "wrong": mock_programs.WRONG_PROGRAMS,
+    "syntax_error": mock_programs.SYNTAX_ERRORS,
+    "slow": mock_programs.SLOW_PROGRAMS,
+    "hostile": mock_programs.HOSTILE_PROGRAMS,
+}
+ARC_PROGRAMS: dict[str, tuple[str, ...]] = {
+    "wrong": mock_arc.WRONG_PROGRAMS,
+    "broken": mock_arc.BROKEN_PROGRAMS,
+    "hostile": mock_arc.HOSTILE_PROGRAMS,
+}
 
 
 @dataclass(frozen=True)
@@ -199,6 +212,13 @@ def _weighted(mix: tuple[tuple[str, float], ...], rng: random.Random) -> str:
     return rng.choices(names, weights=[w for _, w in mix], k=1)[0]
 
 
+def _pick(programs: Sequence[str], rng: random.Random) -> tuple[str, int]:
+    """One program at random, with its index: the choice names it, so a reply can be traced
+    back to the very program served."""
+    idx = rng.randrange(len(programs))
+    return programs[idx], idx
+
+
 # --- policies ----------------------------------------------------------------------------------
 
 
@@ -211,10 +231,9 @@ class OraclePolicy:
         if task.kind == "arc":
             return _arc_fit(task, rng)
         if task.kind == "fn" and task.fn in FN_IDS and task.length:
-            variants = mock_programs.oracle_programs(task.fn, task.length)
-            idx = rng.randrange(len(variants))
+            code, idx = _pick(mock_programs.oracle_programs(task.fn, task.length), rng)
             return MockReply(
-                json_reply(variants[idx], rng),
+                json_reply(code, rng),
                 _reasoning(task, f"the rule is {task.fn}"),
                 f"oracle:{task.fn}:{idx}",
             )
@@ -250,14 +269,7 @@ class NoisyPolicy:
         if kind == "lookup_table":
             code = mock_programs.lookup_table_program(list(task.train), rng)
         else:
-            pool = {
-                "wrong": mock_programs.WRONG_PROGRAMS,
-                "syntax_error": mock_programs.SYNTAX_ERRORS,
-                "slow": mock_programs.SLOW_PROGRAMS,
-                "hostile": mock_programs.HOSTILE_PROGRAMS,
-            }[kind]
-            idx = rng.randrange(len(pool))
-            code = pool[idx]
+            code, idx = _pick(NOISY_PROGRAMS[kind], rng)
             kind = f"{kind}:{idx}"
         return MockReply(json_reply(code, rng), _reasoning(task, kind), f"noisy:{kind}")
 
@@ -284,13 +296,8 @@ class ArcPolicy:
         elif kind == "hardcoded":
             code, choice = mock_arc.hardcoded_program(pairs), "arc:hardcoded"
         else:
-            pool = {
-                "wrong": mock_arc.WRONG_PROGRAMS,
-                "broken": mock_arc.BROKEN_PROGRAMS,
-                "hostile": mock_arc.HOSTILE_PROGRAMS,
-            }[kind]
-            idx = rng.randrange(len(pool))
-            code, choice = pool[idx], f"arc:{kind}:{idx}"
+            code, idx = _pick(ARC_PROGRAMS[kind], rng)
+            choice = f"arc:{kind}:{idx}"
         return MockReply(python_reply(code, rng), _reasoning(task, choice), choice)
 
 

@@ -1,4 +1,5 @@
-"""Construction of the official `openai.AsyncOpenAI` client, shared by both API modes.
+"""What both API modes share: the official `openai.AsyncOpenAI` client, one call with our
+retries, and the parts of a response both APIs report alike (model, id, usage, timing).
 
 The SDK client is built lazily (so `request_body` and `--dry-run` need no key) and once per event
 loop: an httpx connection pool belongs to the loop that opened it, and tests or CLI commands may
@@ -8,12 +9,16 @@ run several loops in one process.
 from __future__ import annotations
 
 import asyncio
+import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import openai
 
-from harness.models.base import TASK_HEADER
+from harness.models.base import TASK_HEADER, Completion, ModelRequest, Usage
+from harness.models.retry import RetryPolicy, call_with_retries
 
 #: Printable ASCII kept as is in the task header (``%`` is not: it starts an escape).
 _HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7f) if chr(c) != "%") + " "
@@ -68,3 +73,103 @@ def task_headers(task_id: str | None) -> dict[str, str] | None:
     anything else, and CR/LF would split the header), so other characters are percent-encoded;
     a plain id such as ``fn_a/L20`` or ``007bbfb7`` is sent unchanged."""
     return {TASK_HEADER: quote(task_id, safe=_HEADER_SAFE)} if task_id else None
+
+
+class Answer(NamedTuple):
+    """What only the API mode knows how to read out of its response."""
+
+    text: str
+    reasoning: str
+    finish_reason: str | None
+    max_tokens_hit: bool
+
+
+def sdk_usage(usage: Any, prompt: str, completion: str) -> Usage:
+    """Token counts from an SDK usage object. The APIs name the same counts differently:
+    ``prompt``/``completion`` is "prompt"/"completion" for Chat Completions and "input"/"output"
+    for Responses (``<prompt>_tokens``, ``<completion>_tokens_details`` ...)."""
+    if usage is None:
+        return Usage()
+    prompt_details = getattr(usage, f"{prompt}_tokens_details", None)
+    completion_details = getattr(usage, f"{completion}_tokens_details", None)
+    return Usage(
+        prompt_tokens=int(getattr(usage, f"{prompt}_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, f"{completion}_tokens", 0) or 0),
+        reasoning_tokens=int(getattr(completion_details, "reasoning_tokens", 0) or 0),
+        cached_tokens=int(getattr(prompt_details, "cached_tokens", 0) or 0),
+    )
+
+
+class SdkClient(ABC):
+    """A `ModelClient` over one endpoint of the SDK. The modes differ only in where the
+    conversation goes in the body, the options only they have, the SDK resource they call, how
+    they read the answer and what they call the token counts; the rest is written here once."""
+
+    api_mode: str
+    #: The body field holding the conversation ("messages" or "input").
+    messages_field: str
+    #: The (prompt, completion) names of the token counts, as `sdk_usage` takes them.
+    usage_names: tuple[str, str]
+
+    def __init__(self, settings: SdkSettings, retry: RetryPolicy) -> None:
+        self.settings = settings
+        self.retry = retry
+        self._sdk = LazySdkClient(settings)
+
+    def request_body(self, request: ModelRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": request.model,
+            self.messages_field: [{"role": m["role"], "content": m["content"]}
+                                  for m in request.messages],
+        }
+        body.update(self.options(request))
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        return body
+
+    @abstractmethod
+    def options(self, request: ModelRequest) -> dict[str, Any]:
+        """The body fields only this API has, in the order they are sent."""
+
+    @abstractmethod
+    def endpoint(self, client: openai.AsyncOpenAI) -> Any:
+        """The SDK resource whose ``create`` this mode calls."""
+
+    @abstractmethod
+    def read(self, resp: Any) -> Answer: ...
+
+    async def complete(self, request: ModelRequest) -> Completion:
+        body = self.request_body(request)
+        headers = task_headers(request.task_id)
+        client = self._sdk.get()
+        started = time.perf_counter()
+
+        async def call() -> Any:
+            return await self.endpoint(client).create(**body, extra_headers=headers)
+
+        outcome = await call_with_retries(call, self.retry)
+        duration_ms = (time.perf_counter() - started) * 1000.0
+        resp = outcome.value
+        if resp is None:
+            return Completion(
+                model=request.model,
+                duration_ms=duration_ms,
+                attempts_made=outcome.attempts,
+                error_kind=outcome.error_kind,
+                error_detail=outcome.error_detail,
+            )
+        answer = self.read(resp)
+        return Completion(
+            text=answer.text,
+            reasoning_text=answer.reasoning,
+            model=getattr(resp, "model", None) or request.model,
+            response_id=getattr(resp, "id", None),
+            usage=sdk_usage(getattr(resp, "usage", None), *self.usage_names),
+            finish_reason=answer.finish_reason,
+            max_tokens_hit=answer.max_tokens_hit,
+            duration_ms=duration_ms,
+            attempts_made=outcome.attempts,
+        )
+
+    async def aclose(self) -> None:
+        await self._sdk.aclose()

@@ -27,6 +27,7 @@ import jinja2
 
 from harness.report.analysis_model import Analysis
 from harness.report.analyze import ANALYSIS_DIR, analyze_runs
+from harness.report.cells import cell_text
 from harness.report.rundir import RunData, load_run, task_order
 from harness.safe_io import write_atomic
 from harness.untrusted_text import console_text
@@ -37,13 +38,7 @@ _TEMPLATES = Path(__file__).with_name("templates")
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
+    return cell_text(None if value == "" else value, digits, missing="–")
 
 
 def _png_data_uri(data: bytes) -> str:

@@ -9,17 +9,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from harness.report.cells import cell_text
 from harness.untrusted_text import console_text
 
 
 def fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
+    return cell_text(value, digits)
 
 
 def print_summary(console: Console, summary: dict[str, Any]) -> None:

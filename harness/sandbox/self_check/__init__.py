@@ -56,11 +56,12 @@ from harness.sandbox.self_check.base import (
     Check,
     CheckResult,
     Context,
+    default_sections,
 )
 from harness.sandbox.self_check.helpers import expect_kinds, expect_outputs, limits
 from harness.sandbox.self_check.isolation import HOSTILE_SAFE, ONE, Attack
 from harness.sandbox.self_check.registry import checks
-from harness.sandbox.self_check.runner import SelfCheck, default_sections, run_self_check
+from harness.sandbox.self_check.runner import SelfCheck, run_self_check
 from harness.sandbox.self_check.special import (
     BIG_FRAME,
     INPUT_MARK,

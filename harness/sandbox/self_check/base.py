@@ -15,6 +15,18 @@ SAFE_BACKEND_SECTIONS = ("legit", "limits")  # all a backend without containment
 CHECK_TIMEOUT_S = 30.0
 
 
+def default_sections(pool: Any) -> tuple[str, ...]:
+    """Isolation checks attack the machine they run on: only a Docker pool contains them."""
+    return SECTIONS if getattr(pool, "name", "") == "docker" else SAFE_BACKEND_SECTIONS
+
+
+def refuse_hostile(pool: Any) -> None:
+    """Asking for isolation on the process backend is refused rather than skipped: it would
+    run the attacks against this machine."""
+    if getattr(pool, "name", "") == "process":
+        raise ValueError("isolation checks run hostile programs: Docker backends only")
+
+
 @dataclass(frozen=True)
 class CheckResult:
     name: str
@@ -46,3 +58,17 @@ class Context:
         self.pool = pool
         self.stage = "start"
         self.notes: list[str] = []
+
+
+class SectionChecks:
+    """The checks of one section, written as decorated functions (``@add(name, doc)``) so that
+    each check's code sits under its name and doc; they run in the order they are written."""
+
+    def __init__(self, section: str) -> None:
+        self.section = section
+        self.checks: list[Check] = []
+
+    def add(self, name: str, doc: str) -> Callable[[Callable[[Context], list[str]]], None]:
+        def deco(fn: Callable[[Context], list[str]]) -> None:
+            self.checks.append(Check(name, self.section, fn, doc))
+        return deco

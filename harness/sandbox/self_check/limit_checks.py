@@ -4,20 +4,15 @@ own verdict, for the inputs concerned only, within a bounded wall time."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
-from harness.sandbox.self_check.base import Check, Context
+from harness.sandbox.self_check.base import Check, Context, SectionChecks
 from harness.sandbox.self_check.helpers import _run, expect_kinds, limits
 from harness.sandbox.self_check.victims import _follow_up
 
 
 def _limits_checks() -> list[Check]:
-    checks: list[Check] = []
-
-    def add(name: str, doc: str) -> Callable[[Callable[[Context], list[str]]], None]:
-        def deco(fn: Callable[[Context], list[str]]) -> None:
-            checks.append(Check(name, "limits", fn, doc))
-        return deco
+    section = SectionChecks("limits")
+    add = section.add
 
     @add("busy_loop_timeout", "a busy loop is a timeout, within a bounded wall time")
     def _(ctx: Context) -> list[str]:
@@ -104,4 +99,4 @@ def _limits_checks() -> list[Check]:
         ctx.notes.append(f"{len(timeouts)}/{len(inputs)} out of budget, cpu_s={r.cpu_s}")
         return problems
 
-    return checks
+    return section.checks

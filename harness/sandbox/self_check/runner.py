@@ -14,18 +14,14 @@ from typing import Any
 
 from harness.sandbox.self_check.base import (
     CHECK_TIMEOUT_S,
-    SAFE_BACKEND_SECTIONS,
-    SECTIONS,
     Check,
     CheckResult,
     Context,
+    default_sections,
+    refuse_hostile,
 )
 from harness.sandbox.self_check.helpers import _short
 from harness.sandbox.self_check.registry import checks
-
-
-def default_sections(pool: Any) -> tuple[str, ...]:
-    return SECTIONS if getattr(pool, "name", "") == "docker" else SAFE_BACKEND_SECTIONS
 
 
 class SelfCheck:
@@ -41,8 +37,7 @@ class SelfCheck:
         self._iso: Any = None
 
     def _isolation_pool(self) -> Any:
-        if getattr(self.pool, "name", "") == "process":
-            raise ValueError("isolation checks run hostile programs: Docker backends only")
+        refuse_hostile(self.pool)
         if self._iso is None:
             from harness.sandbox.pool import WorkerPool
 
@@ -102,8 +97,8 @@ def run_self_check(pool: Any, sections: Sequence[str] | None = None, *,
     check. ``sections`` defaults to all three on Docker and to legit+limits elsewhere; asking
     for ``isolation`` on the process backend is refused (it would attack this machine)."""
     sections = tuple(sections) if sections is not None else default_sections(pool)
-    if "isolation" in sections and getattr(pool, "name", "") == "process":
-        raise ValueError("isolation checks run hostile programs: Docker backends only")
+    if "isolation" in sections:
+        refuse_hostile(pool)
     selected = [c for c in checks(sections) if names is None or c.name in names]
     results = []
     with SelfCheck(pool, check_timeout_s) as runner:

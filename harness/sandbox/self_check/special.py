@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
-from harness.sandbox.self_check.base import Check, Context
+from harness.sandbox.self_check.base import Check, Context, SectionChecks
 from harness.sandbox.self_check.helpers import (
     _program,
     _run,
@@ -152,12 +151,8 @@ def _no_restart(ctx: Context, replaced0: int, problems: list[str]) -> list[str]:
 
 def _special_checks() -> list[Check]:
     """Isolation checks whose shape differs from plain attack-then-B-and-C."""
-    checks: list[Check] = []
-
-    def add(name: str, doc: str) -> Callable[[Callable[[Context], list[str]]], None]:
-        def deco(fn: Callable[[Context], list[str]]) -> None:
-            checks.append(Check(name, "isolation", fn, doc))
-        return deco
+    section = SectionChecks("isolation")
+    add = section.add
 
     @add("read_other_programs_sources", "a later program cannot read an earlier one's source "
          "from disk or /proc (its own inherited memory may hold cached inputs: by design)")
@@ -287,4 +282,4 @@ def _special_checks() -> list[Check]:
         ctx.notes.append(f"A: {_summary(r)} {_short(r.verdicts[0].output)}")
         return expect_kinds(r, ("timeout",), "progress reset") + _follow_up(ctx)
 
-    return checks
+    return section.checks
