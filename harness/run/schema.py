@@ -80,12 +80,13 @@ ARC_SUMMARY: dict[str, _Kind] = {"run_id": STR, "metrics": DICT, "tasks": DICTS,
                                  "task_ids": STRS}  # fmt: skip
 TASK_LOG: dict[str, _Kind] = {"task_id": STR, "run_id": STR, "train": LIST_OF_DICTS,
                               "test": LIST_OF_DICTS, "attempts": LIST_OF_DICTS, "result": DICT,
-                              "solved": BOOL, "score": NUM}  # fmt: skip
+                              "solved": BOOL, "score": NUM, "model": STR, "dataset": STR,
+                              "subset": STR}  # fmt: skip
 ARC_ATTEMPT: dict[str, _Kind] = {
     "attempt": INT, "code": STR, "model": STR, "usage": COUNTS, "reasoning_text": STR,
     "train_predictions": LIST, "test_predictions": LIST, "train_outputs": LIST,
     "test_outputs": LIST, "train_correct": LIST, "test_correct": LIST, "train_verdicts": LIST,
-    "transductive": BOOL, "solved": BOOL,
+    "test_verdicts": LIST, "transductive": BOOL, "solved": BOOL,
     **{k: NUM for k in ("prompt_tokens", "completion_tokens", "reasoning_tokens",
                         "cached_tokens")},
 }  # fmt: skip
