@@ -1,231 +1,258 @@
-"""Hindsight-relabelled training data from ARC run logs.
+"""Hindsight-relabelled training records from ARC task logs, in the seed's competition format.
 
-A program that ran cleanly on every train input defines a task of its own: whatever it output
-*is* the right answer for that task. So each such program becomes a new (prompt, program) pair
-whose prompt shows the program's actual outputs. Test-correct programs are kept as they are;
-duplicates within a source task are dropped (test-correct ones by normalised code, the rest by
-their train outputs, which is what a learner would see); hard-coded (transductive) programs
-never teach anything. No program is executed.
+A program defines a task of its own: whatever it output on the train inputs *is* the right
+answer for that task. So every usable program becomes one flat record holding the task
+(``train_input``/``train_output``, ``test_input``/``test_output``), the program (``code``), what
+it output (``predicted_train_output``, ``predicted_test_output``), which of those were right
+(``correct_train_input``, ``correct_test_input``), and ``task_id``, ``model``, ``generation``
+and ``reasoning``. A learner trains on ``predicted_train_output`` as the targets.
 
-The logs may come from someone else's run directory: they are read with `harness.safe_io` (no
-link followed, no FIFO, size and depth caps) and checked by `harness.run.schema`; a malformed
-log is one error line. The output files are replaced atomically (never written through a link).
+Which programs count follows the seed's quality rules: a program must run on at least one train
+input (an input whose run failed is dropped from the record), must not return a malformed grid
+anywhere (one malformed output rejects the program), and must get at least one train pair wrong
+(a program that solves every train pair teaches nothing new: ``keep_train_perfect`` keeps
+them). Hard-coded (transductive) programs are dropped, then duplicates within each source task
+(the seed's rule: a test-correct program by its code without comments, any other by its outputs
+on the train inputs). ``reasoning`` is the model's reasoning, kept only for test-correct
+programs, as in the seed.
+
+Unlike the seed, no program is executed: the outputs are those the run's sandbox recorded, and
+correctness is recomputed here from them and the log's grids (a log's own verdicts are not
+trusted for it).
 """
 
 from __future__ import annotations
 
-import ast
-import hashlib
 import io
 import json
 import tokenize
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import UserError
 from harness.families.arc.data import ArcPair, ArcTask
+from harness.families.arc.export.balance import assign_splits, balance
+from harness.families.arc.export.sources import LogFilter, SourceLog, select_logs
 from harness.families.arc.prompt import DEFAULT_VERSION, build_messages
-from harness.judge.scoring import validate_grid
-from harness.run import schema as run_schema
-from harness.safe_io import RunFileError, list_files, read_json, write_atomic
+from harness.judge.scoring import Grid, validate_grid
+from harness.judge.transduction import detect_transduction
+
+#: Verdicts of an input the program ran on and returned a grid for (or no verdict recorded).
+_RAN = (None, "ok", "correct", "wrong")
+_MALFORMED = "malformed"
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How records are made; the defaults are the seed's."""
+
+    reasoning: bool = True  # keep the reasoning of test-correct programs
+    strip: bool = False  # remove comments from the code (the seed's --clean-code)
+    dedup: bool = True
+    transduction_filter: bool = True
+    keep_train_perfect: bool = False  # the seed drops programs that solve every train pair
+    balance: bool = True  # 50/50 tasks with / without a correct train example
+    val_fraction: float = 0.1  # share of tasks (per difficulty group) in validation
+    seed: int = 0  # for balancing and the validation split
+    generation: int = 0  # the `generation` field: which self-improvement round this is
+    messages: bool = False  # add the harness's chat prompt and completion
+    prompt_version: str = DEFAULT_VERSION
 
 
 @dataclass
 class ExportCounts:
+    """What happened to every attempt read, for the console and export.json."""
+
     logs: int = 0
     attempts: int = 0
-    kept: int = 0
+    programs: int = 0  # usable programs after dedup, before balancing
+    kept: int = 0  # records written
     dropped: Counter = field(default_factory=Counter)
+    strip_kept_original: int = 0  # comments could not be removed without breaking the code
+    balance: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"logs": self.logs, "attempts": self.attempts, "kept": self.kept,
-                "dropped": dict(self.dropped)}
+        return {"logs": self.logs, "attempts": self.attempts, "programs": self.programs,
+                "kept": self.kept, "dropped": dict(self.dropped),
+                "strip_kept_original": self.strip_kept_original,
+                "balance": self.balance}  # fmt: skip
 
 
 def strip_comments(code: str) -> str | None:
-    """Code without comments (docstrings kept); None when the result no longer compiles."""
+    """Code without comments or blank lines (docstrings kept); None when the result no longer
+    compiles, so a caller can fall back to the original as the seed does."""
     try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline)
-                  if t.type != tokenize.COMMENT]
-        stripped = tokenize.untokenize(tokens)
-        compile(stripped, "<program>", "exec")  # compile only: nothing runs
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+        # rows ending inside a multi-line token (a triple-quoted string): their trailing
+        # spaces and blank lines are the string's data, not layout
+        inside = {row for t in tokens for row in range(t.start[0], t.end[0])}
+        stripped = tokenize.untokenize(t for t in tokens if t.type != tokenize.COMMENT)
+        lines = [line if n in inside else line.rstrip()
+                 for n, line in enumerate(stripped.splitlines(), start=1)]
+        cleaned = "\n".join(line for n, line in enumerate(lines, start=1)
+                            if line or n in inside) + "\n"
+        compile(cleaned, "<program>", "exec")  # compile only: nothing runs
     except (SyntaxError, tokenize.TokenError, ValueError, RecursionError, MemoryError):
         return None  # a program nested too deep for the compiler teaches nothing either
-    return "\n".join(line.rstrip() for line in stripped.splitlines()).strip() + "\n"
+    return cleaned
 
 
-def normalise_code(code: str) -> str:
-    """Code with comments, docstrings and layout removed: two spellings of one program match."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return code.strip()
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
-                and isinstance(getattr(body[0], "value", None), ast.Constant)
-                and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
-    try:
-        return ast.unparse(tree)
-    except RecursionError:  # an expression nested deeper than unparse recurses
-        return code.strip()
+def code_key(code: str) -> str:
+    """The seed's dedup key for test-correct programs: the code after comment removal (and
+    blank lines, trailing spaces), so two copies differing only in comments are one program."""
+    cleaned = strip_comments(code)
+    if cleaned is None:
+        lines = (line.rstrip() for line in code.splitlines())
+        return "\n".join(line for line in lines if line)
+    return cleaned
 
 
-def _grids(values: Iterable[Any]) -> list[list[list[int]]] | None:
-    out = []
-    for v in values:
-        grid = validate_grid(v)
-        if grid is None:
-            return None
-        out.append(grid)
-    return out
+def _outcome(verdict: Any, prediction: Any) -> Grid | str | None:
+    """One input's result: its grid, None when the program failed on it (the example is
+    dropped), or _MALFORMED when it returned something that is not a grid (the program is)."""
+    if verdict == "invalid_output":
+        return _MALFORMED
+    if verdict not in _RAN or prediction is None:
+        return None
+    grid = validate_grid(prediction)
+    return _MALFORMED if grid is None else grid
 
 
-def _log_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
-    """(task log, its run directory) for every run directory given."""
-    from harness.untrusted_text import printable
-
-    files: list[tuple[Path, Path]] = []
-    for path in paths:
-        path = Path(path)
-        not_arc = UserError(f"{printable(path)} is not an ARC run directory (no manifest.json "
-                            "and tasks/)")
-        try:
-            manifest = read_json(path / "manifest.json", root=path)
-        except (FileNotFoundError, NotADirectoryError):
-            raise not_arc from None
-        run_schema.check_manifest(manifest, str(path / "manifest.json"))
-        logs = list_files(path / "tasks", ".json", root=path)
-        if not (path / "tasks").is_dir():
-            raise not_arc
-        if manifest.get("task_family") not in (None, "arc"):
-            raise UserError(f"{printable(path)} is a {printable(manifest['task_family'])} run, "
-                            "not an ARC run")
-        files += [(log, path) for log in logs]
-    return files
+def _outcomes(attempt: dict[str, Any], split: str, n: int) -> list[Grid | str | None]:
+    """Per input of ``split``; lists of the wrong length count as recorded for no input."""
+    verdicts = attempt.get(f"{split}_verdicts")
+    preds = attempt.get(f"{split}_predictions")
+    verdicts = verdicts if isinstance(verdicts, list) and len(verdicts) == n else [None] * n
+    preds = preds if isinstance(preds, list) and len(preds) == n else [None] * n
+    return [_outcome(v, p) for v, p in zip(verdicts, preds, strict=True)]
 
 
-def _read_log(path: Path, root: Path) -> dict[str, Any]:
-    """One task log, checked: the fields used below have their types, inputs are grids."""
-    from harness.untrusted_text import printable
-
-    log = read_json(path, root=root)
-    run_schema.check_task_log(log, str(path))
-    log.setdefault("task_id", path.stem)
-    for split in ("train", "test"):
-        if _grids(p.get("input") for p in log.get(split) or []) is None:
-            raise RunFileError(f"{printable(path)}: a {split} input is not a grid")
-    return log
+@dataclass
+class _Program:
+    record: dict[str, Any]
+    test_correct: bool
+    signature: str  # the outputs on every train input (null where it failed): dedup key
 
 
-def _in_validation(task_id: str, fraction: float) -> bool:
-    """Whole source tasks go to validation (by a hash of the id), so no task leaks across."""
-    digest = int(hashlib.sha256(task_id.encode("utf-8", "surrogatepass")).hexdigest()[:8], 16)
-    return digest / 0xFFFFFFFF < fraction
+def _program(src: SourceLog, attempt: dict[str, Any], opts: ExportOptions,
+             counts: ExportCounts) -> _Program | str:
+    """The record of one attempt, or the reason it is dropped."""
+    code = attempt.get("code")
+    if not code:
+        return "no_program"
+    train, test = src.log.get("train") or [], src.log.get("test") or []
+    train_outputs = [p["output"] for p in train]
+    if opts.transduction_filter and (attempt.get("transductive") is True
+                                     or detect_transduction(code, train_outputs)[0]):
+        return "transductive"
+    train_res, test_res = _outcomes(attempt, "train", len(train)), _outcomes(
+        attempt, "test", len(test))
+    if _MALFORMED in train_res or _MALFORMED in test_res:
+        return "invalid_output"
+    ran = [i for i, r in enumerate(train_res) if r is not None]
+    if not ran:
+        return "no_train_output"
+    train_correct = [train_res[i] == train_outputs[i] for i in ran]
+    if len(ran) == len(train) and all(train_correct) and not opts.keep_train_perfect:
+        return "train_perfect"
+    test_outputs = [p.get("output") for p in test]
+    test_correct = [None if out is None else res == out
+                    for res, out in zip(test_res, test_outputs, strict=True)]
+    solved_test = bool(test) and all(c is True for c in test_correct)
+    if opts.strip:
+        stripped = strip_comments(code)
+        if stripped is None:
+            counts.strip_kept_original += 1  # the seed keeps the original when cleaning fails
+        else:
+            code = stripped
+    reasoning = attempt.get("reasoning_text") if opts.reasoning and solved_test else None
+    record: dict[str, Any] = {
+        "task_id": src.log["task_id"],
+        "reasoning": (reasoning or "").strip(),
+        "code": code,
+        "train_input": [train[i]["input"] for i in ran],
+        "train_output": [train_outputs[i] for i in ran],
+        "predicted_train_output": [train_res[i] for i in ran],
+        "correct_train_input": train_correct,
+        "test_input": [p["input"] for p in test],
+        "test_output": test_outputs,
+        "predicted_test_output": test_res,
+        "correct_test_input": test_correct,
+        "model": src.model,
+        "generation": opts.generation,
+        "dataset": src.dataset,
+        "subset": src.subset,
+        "source_run": src.run.run_id,
+        "source_attempt": attempt.get("attempt"),
+    }
+    if opts.messages:
+        record.update(_chat(record, opts.prompt_version))
+    return _Program(record, solved_test, json.dumps(train_res, separators=(",", ":")))
 
 
-def export_records(run_dirs: Iterable[Path], *, strip: bool = False, reasoning: bool = False,
-                   val_fraction: float = 0.1,
-                   prompt_version: str = DEFAULT_VERSION) -> tuple[list[dict], ExportCounts]:
+def _chat(record: dict[str, Any], prompt_version: str) -> dict[str, Any]:
+    """The harness prompt for the relabelled task (the program's outputs as the train outputs,
+    test inputs only) and the answer it should get, the reasoning in think tags before it."""
+    task = ArcTask(
+        task_id=record["task_id"],
+        train=[ArcPair(i, o) for i, o in zip(record["train_input"],
+                                             record["predicted_train_output"], strict=True)],
+        test=[ArcPair(i, None) for i in record["test_input"]])  # fmt: skip
+    completion = f"```python\n{record['code'].rstrip()}\n```"
+    if record["reasoning"]:
+        completion = f"<think>\n{record['reasoning']}\n</think>\n\n{completion}"
+    return {"messages": build_messages(task, prompt_version), "completion": completion}
+
+
+class _Dedup:
+    """The seed's dedup, within each source task: test-correct programs by ``code_key``, the
+    others by their train outputs (what a learner sees of them); the first one is kept."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str, str]] = set()
+
+    def duplicate(self, prog: _Program) -> str | None:
+        task = prog.record["task_id"]
+        key = ((task, "code", code_key(prog.record["code"])) if prog.test_correct
+               else (task, "outputs", prog.signature))  # fmt: skip
+        if key in self.seen:
+            return "duplicate_code" if prog.test_correct else "duplicate_outputs"
+        self.seen.add(key)
+        return None
+
+
+def export_records(run_dirs: Iterable[Path], opts: ExportOptions | None = None,
+                   flt: LogFilter | None = None) -> tuple[list[dict[str, Any]], ExportCounts]:
+    """Records (each with its ``split``) from the selected task logs of ``run_dirs``, balanced
+    and split; and what was dropped and why."""
+    opts = opts or ExportOptions()
     counts = ExportCounts()
-    seen_code: set[str] = set()
-    seen_outputs: set[str] = set()
-    records: list[dict] = []
-    for log_path, run_dir in _log_files(run_dirs):
-        log = _read_log(log_path, run_dir)
+    dedup = _Dedup()
+    records: list[dict[str, Any]] = []
+    for src in select_logs(run_dirs, flt or LogFilter()):
         counts.logs += 1
-        train_inputs = [p["input"] for p in log.get("train") or []]
-        test_inputs = [p["input"] for p in log.get("test") or []]
-        source = log["task_id"]
-        for attempt in log.get("attempts") or []:
+        for attempt in src.log.get("attempts") or []:
             counts.attempts += 1
-            code = attempt.get("code")
-            if not code:
-                counts.dropped["no_program"] += 1
+            prog = _program(src, attempt, opts, counts)
+            reason = prog if isinstance(prog, str) else (
+                dedup.duplicate(prog) if opts.dedup else None)
+            if reason is not None:
+                counts.dropped[reason] += 1
                 continue
-            if attempt.get("transductive"):
-                counts.dropped["transductive"] += 1
-                continue
-            verdicts = attempt.get("train_verdicts") or []
-            if len(verdicts) != len(train_inputs) or any(
-                    v not in ("correct", "wrong") for v in verdicts):
-                counts.dropped["train_errors"] += 1
-                continue
-            train_outputs = _grids(attempt.get("train_predictions") or [])
-            if train_outputs is None or len(train_outputs) != len(train_inputs):
-                counts.dropped["invalid_train_output"] += 1
-                continue
-            test_correct = bool(attempt.get("test_correct")) and all(attempt["test_correct"])
-            if strip:
-                stripped = strip_comments(code)
-                if stripped is None:
-                    counts.dropped["strip_broke_compile"] += 1
-                    continue
-                code = stripped
-            key_code = source + "\0" + normalise_code(code)
-            key_outputs = hashlib.sha256(json.dumps(
-                [source, train_outputs]).encode()).hexdigest()
-            if test_correct:
-                if key_code in seen_code:
-                    counts.dropped["duplicate_code"] += 1
-                    continue
-                seen_code.add(key_code)
-            else:
-                if key_outputs in seen_outputs:
-                    counts.dropped["duplicate_outputs"] += 1
-                    continue
-                seen_outputs.add(key_outputs)
-            test_outputs = _grids(attempt.get("test_predictions") or [])
-            relabelled = ArcTask(
-                task_id=f"{source}.r{len(records)}",
-                train=[ArcPair(i, o) for i, o in zip(train_inputs, train_outputs, strict=True)],
-                test=[ArcPair(i, None) for i in test_inputs])
-            completion = f"```python\n{code.rstrip()}\n```"
-            if reasoning and test_correct and attempt.get("reasoning_text"):
-                completion = attempt["reasoning_text"].strip() + "\n\n" + completion
-            records.append({
-                "id": relabelled.task_id, "source_task": source, "source_run": log.get("run_id"),
-                "source_attempt": attempt.get("attempt"), "test_correct": test_correct,
-                "split": "validation" if _in_validation(source, val_fraction) else "train",
-                "messages": build_messages(relabelled, prompt_version),
-                "completion": completion, "code": code,
-                "train_inputs": train_inputs, "train_outputs": train_outputs,
-                "test_inputs": test_inputs,
-                "test_outputs": test_outputs if test_outputs and len(test_outputs) == len(
-                    test_inputs) else None,
-            })
-            counts.kept += 1
+            assert isinstance(prog, _Program)
+            records.append(prog.record)
+    counts.programs = len(records)
+    if opts.balance:
+        records, counts.balance = balance(records, opts.seed)
+        if counts.balance["dropped_records"]:
+            counts.dropped["balance"] += counts.balance["dropped_records"]
+    assign_splits(records, opts.val_fraction, opts.seed)
+    counts.kept = len(records)
     return records, counts
 
 
-def write_export(records: list[dict], out: Path) -> dict[str, Path]:
-    """JSONL and Parquet per split (the layout Hugging Face ``datasets`` loads directly)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    out.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    for split in ("train", "validation"):
-        rows = [r for r in records if r["split"] == split]
-        jsonl = out / f"{split}.jsonl"
-        write_atomic(jsonl, "".join(json.dumps(row, separators=(",", ":")) + "\n"
-                                    for row in rows), root=out)  # fmt: skip
-        flat = [{**r, "messages": json.dumps(r["messages"]),
-                 "train_inputs": json.dumps(r["train_inputs"]),
-                 "train_outputs": json.dumps(r["train_outputs"]),
-                 "test_inputs": json.dumps(r["test_inputs"]),
-                 "test_outputs": json.dumps(r["test_outputs"])} for r in rows]
-        schema = pa.schema([(k, pa.string()) for k in (
-            "id", "source_task", "source_run", "split", "messages", "completion", "code",
-            "train_inputs", "train_outputs", "test_inputs", "test_outputs")]
-            + [("source_attempt", pa.int64()), ("test_correct", pa.bool_())])
-        table = pa.Table.from_pylist(flat, schema=schema)
-        buf = pa.BufferOutputStream()
-        pq.write_table(table, buf)
-        write_atomic(out / f"{split}.parquet", buf.getvalue().to_pybytes(), root=out)
-        written[split] = jsonl
-    return written
+def tasks_of(records: Sequence[dict[str, Any]]) -> int:
+    """How many source tasks the records come from."""
+    return len({r["task_id"] for r in records})
