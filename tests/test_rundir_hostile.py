@@ -320,6 +320,9 @@ MALFORMED_ARC = {
                         "expected a JSON object"),
     "manifest task_ids numbers": (lambda run: rewrite_json(
         run / "manifest.json", lambda m: m.update(task_ids=[1])), "'task_ids'"),
+    "model a number": (_task_log(lambda t: t.update(model=3)), "'model'"),
+    "test verdicts a string": (_task_log(lambda t: t["attempts"][0].update(
+        test_verdicts="ok")), "'test_verdicts'"),
 }
 
 
@@ -335,7 +338,46 @@ def test_malformed_arc_files_are_one_line_errors(case, arc):
 def test_an_export_input_that_is_not_a_grid_is_one_line(arc):
     rewrite_json(arc / "tasks" / "t1.json", lambda t: t["train"][0].update(input="grid"))
     line = one_line_error(cli("arc", "export-training", arc, "--out", arc.parent / "x"))
-    assert "not a grid" in line
+    assert "a train input is not a grid" in line
+
+    def damage(task: dict) -> None:
+        task["train"][0]["input"] = [[1, 2]]
+        task["test"][0]["output"] = [[True]]
+
+    rewrite_json(arc / "tasks" / "t1.json", damage)
+    line = one_line_error(cli("arc", "export-training", arc, "--out", arc.parent / "x"))
+    assert "a test output is not a grid" in line
+
+
+def test_export_never_writes_through_links(arc, outside):
+    out = arc.parent / "export"
+    out.mkdir()
+    (out / "train.jsonl").symlink_to(outside / "secret.json")
+    before = snapshot(outside)
+    assert cli("arc", "export-training", arc, "--out", out).exit_code == 0
+    assert not (out / "train.jsonl").is_symlink() and snapshot(outside) == before
+    linked = arc.parent / "linked"
+    linked.symlink_to(outside, target_is_directory=True)
+    line = one_line_error(cli("arc", "export-training", arc, "--out", linked))
+    assert "not a plain folder" in line and snapshot(outside) == before
+
+
+def test_export_of_escapes_and_lone_surrogates(arc):
+    """A model name with terminal escapes and reasoning with a lone surrogate (valid JSON) are
+    exported as text: nothing reaches the terminal, Parquet gets the escaped form."""
+
+    def damage(task: dict) -> None:
+        task.update(model=ESC, task_id="t1" + ESC)
+        task["attempts"][0]["reasoning_text"] = "why \ud800"
+
+    rewrite_json(arc / "tasks" / "t1.json", damage)
+    result = cli("arc", "export-training", arc, "--out", arc.parent / "x",
+                 "--keep-train-perfect", "--val-fraction", "0")
+    assert result.exit_code == 0 and "\x1b" not in result.output, result.output
+    import pyarrow.parquet as pq
+
+    (row,) = pq.read_table(arc.parent / "x" / "train.parquet").to_pylist()
+    assert row["reasoning"] == "why \\ud800" and row["model"] == ESC
 
 
 @pytest.mark.parametrize("command", ["report", "analyze", "usage", "export-training"])
