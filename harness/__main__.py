@@ -1,0 +1,5 @@
+"""`python -m harness`: the same command as `harness`."""
+
+from harness.cli.main import main
+
+main()
