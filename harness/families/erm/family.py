@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.table import Table
 
@@ -46,8 +47,13 @@ class ErmFamily:
         its seed, so a cache edited since the run started (hashes included) stops the resume."""
         from harness.families.erm.verify import verify_task_dataset
 
+        def notice(message: str) -> None:
+            click.echo(f"notice: {message}", err=True)
+            if log:
+                log("notice", message=message)
+
         tasks = []
-        for fn, length in grid_points(config.functions, config.lengths):
+        for fn, length in grid_points(config.functions, config.lengths, notice):
             t0 = time.perf_counter()
             task = load_task(fn, length, train_size=config.train_size, val_size=config.val_size,
                              test_size=config.test_size, seed=config.seed,

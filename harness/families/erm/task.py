@@ -9,6 +9,7 @@ Nothing here executes code; `evaluate` asks a sandbox pool and scores what comes
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,20 +130,35 @@ class ErmTask:
         return fields_
 
 
-def grid_points(functions: tuple[str, ...], lengths: tuple[int, ...]) -> list[tuple[str, int]]:
-    """(fn, L) pairs: every function with `lengths` (or its own defaults; tabular: fixed)."""
+def grid_points(functions: tuple[str, ...], lengths: tuple[int, ...],
+                notice: Callable[[str], None] | None = None) -> list[tuple[str, int]]:
+    """(fn, L) pairs: every function with `lengths` (or its own defaults; tabular: fixed).
+
+    fn_h reads bit pairs as brackets and a balanced word has an even number of them, so its L
+    must be a multiple of 4. When a given length is not (the seed tools' common grid
+    ``100 50 30 25 20`` has three such), fn_h runs at its own lengths instead, as the seed tools
+    do, and ``notice`` hears one line saying so: a grid meant for every function should run,
+    not stop on fn_h.
+    """
     unknown = [f for f in functions if f not in TARGETS]
     if unknown:
         raise UserError(f"unknown function(s) {', '.join(unknown)}; known: {', '.join(TARGETS)}")
+    bad = [L for L in lengths if L < 1]
+    if bad:
+        raise UserError(f"lengths must be positive, got {bad[0]}")
     points: list[tuple[str, int]] = []
     for fn in functions:
         spec = TARGETS[fn]
         use = spec.default_lengths if spec.kind == "tabular" or not lengths else lengths
+        odd = [L for L in use if fn == "fn_h" and L % 4]
+        if odd:
+            use = spec.default_lengths
+            if notice is not None:
+                notice(f"fn_h (dyck2) needs lengths that are multiples of 4 "
+                       f"({' '.join(map(str, odd))} {'is' if len(odd) == 1 else 'are'} not): "
+                       f"it runs at its own lengths "
+                       f"{' '.join(map(str, use))}, as the seed tools do")  # fmt: skip
         for L in use:
-            if fn == "fn_h" and L % 4:
-                raise UserError(f"fn_h (dyck2) needs lengths that are multiples of 4: {L}")
-            if L < 1:
-                raise UserError(f"lengths must be positive, got {L}")
             if (fn, L) not in points:
                 points.append((fn, L))
     return points
