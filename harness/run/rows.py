@@ -42,6 +42,8 @@ class AnswerFields(TypedDict, total=False):
     estimated_cost: float | None  # USD; None when the model has no known price
     duration_ms: float
     api_calls: int  # HTTP calls, retries included
+    tool_uses: int  # tool calls the answer reports (e.g. code interpreter runs)
+    tool_results_chars: int  # characters of tool output the answer carries back
     api_error: str | None  # "api_error" or "timeout" after the retries
     api_error_detail: str | None
     finish_reason: str | None
