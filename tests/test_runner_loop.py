@@ -217,8 +217,8 @@ def test_attempts_run_in_order_and_a_perfect_score_stops_the_trial(store):
     rows = rows_of(result, "early")
     assert [(r["attempt"], r["val_acc"]) for r in rows] == [(1, 0.2), (2, 0.5), (3, 1.0)]
     assert [r["stopped_early"] for r in rows] == [False, False, True]
-    # perfect on the last attempt: nothing was left to skip
-    assert [r["stopped_early"] for r in rows_of(result, "late")] == [False] * 5
+    # perfect on the last attempt: nothing was left to skip, but the seed flags it all the same
+    assert [r["stopped_early"] for r in rows_of(result, "late")] == [False] * 4 + [True]
     assert progress.added == 1 and progress.total == 10 and progress.completed == 10
     assert [(e["task_id"], e["attempt"]) for e in log_events(store, "early_stop")] == [
         ("early", 3), ("late", 5)]
