@@ -16,7 +16,10 @@ from harness.families.erm.family import CSV_COLUMNS
 from tests.row_schema import undeclared
 
 FIXTURE_CSV = Path(__file__).parent / "fixtures" / "runs" / "erm-v1" / "results_attempts.csv"
-#: The seed tools' CSV columns (LLM-ERM, LLM-PV) and the name each has here.
+#: The seed tools' CSV columns (LLM-ERM; LLM-PV as its README describes it) and the name each
+#: has here. Not carried: dataset_dir (``dataset_path`` holds the grid point's folder),
+#: attempts_requested/num_trials_requested (``attempts_used``, ``num_trials``), dry_run (a dry
+#: run writes no CSV), num_branches/code_analysis_error (LLM-PV's code analysis, not ported).
 SEED_COLUMNS = {
     "run_id": "run_id", "api_mode": "api_mode", "api_base_url": "api_base_url",
     "model": "model", "reasoning_effort": "reasoning_effort",
