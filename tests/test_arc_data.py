@@ -17,7 +17,9 @@ from harness.families.arc.data import (
     load_task_dir,
     load_task_file,
 )
+from harness.families.arc.family import ArcOptions
 from harness.families.arc.prompt import (
+    DEFAULT_VERSION,
     PairOutcome,
     build_messages,
     feedback_message,
@@ -248,13 +250,24 @@ def test_format_grid() -> None:
     assert format_grid([[0, 7, 7], [7, 7, 7], [0, 7, 7]]) == "[[0 7 7] [7 7 7] [0 7 7]]"
 
 
-def test_prompt_structure() -> None:
-    task = ArcTask(
-        "demo",
-        train=[ArcPair([[1, 2, 3]], [[3], [2], [1]]), ArcPair([[4, 4]], [[4], [4]])],
-        test=[ArcPair([[5, 6]], [[9], [9]]), ArcPair([[7]], [[8]])],
-    )
-    system, user = build_messages(task)
+DEMO = ArcTask(
+    "demo",
+    train=[ArcPair([[1, 2, 3]], [[3], [2], [1]]), ArcPair([[4, 4]], [[4], [4]])],
+    test=[ArcPair([[5, 6]], [[9], [9]]), ArcPair([[7]], [[8]])],
+)
+#: Each shipped version's own way of naming the entry point and the colours.
+WORDING = {
+    "soar": ("a function called 'transform' which takes a single argument, the input grid as "
+             "'list[list[int]]'", ("0:Black", "1:Blue", "2:Red", "6:Pink", "8:Purple",
+                                   "9:Brown")),
+    "arc_v1": ("def transform(grid: list[list[int]]) -> list[list[int]]",
+               ("0 black", "1 blue", "2 red", "6 pink", "8 purple", "9 brown")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("version", sorted(WORDING))
+def test_prompt_structure(version: str) -> None:
+    system, user = build_messages(DEMO, version)
     assert system["role"] == "system" and "ARC-AGI" in system["content"]
     text = user["content"]
     assert user["role"] == "user"
@@ -263,13 +276,50 @@ def test_prompt_structure() -> None:
     assert "## Input 2 (grid shape: 2 by 1):" in text
     assert "## Test Input 1 (grid shape: 2 by 1):\n[[5 6]]" in text
     assert "## Test Input 2 (grid shape: 1 by 1):\n[[7]]" in text
-    assert "def transform(grid: list[list[int]]) -> list[list[int]]" in text
-    assert "```python" in text
-    for name in ("0 black", "1 blue", "2 red", "6 pink", "8 purple", "9 brown"):
+    entry, colours = WORDING[version]
+    assert entry in text and "```python" in text
+    for name in colours:
         assert name in text
     # test outputs never appear
     assert "[[9] [9]]" not in text and "[[8]]" not in text
     assert "Test Output" not in text
+
+
+def test_the_default_is_the_seed_soar_prompt_laid_out_as_the_seed_lays_it_out() -> None:
+    assert DEFAULT_VERSION == "soar" == ArcOptions().prompt_version
+    system, user = build_messages(DEMO)
+    assert system["content"] == ("You are an AI assistant specialized in solving Abstract "
+                                 "Reasoning Corpus (ARC-AGI) tasks by reasoning and generating "
+                                 "Python code.")  # fmt: skip
+    task_part = ("## Input 1 (grid shape: 3 by 1):\n[[1 2 3]]\n"
+                 "## Output 1 (grid shape: 1 by 3):\n[[3] [2] [1]]\n\n"
+                 "## Input 2 (grid shape: 2 by 1):\n[[4 4]]\n"
+                 "## Output 2 (grid shape: 1 by 2):\n[[4] [4]]\n\n"
+                 "## Test Input 1 (grid shape: 2 by 1):\n[[5 6]]\n"
+                 "## Test Input 2 (grid shape: 1 by 1):\n[[7]]\n")  # fmt: skip
+    text = user["content"]
+    assert text.startswith("You are an AI assistant specialized in solving Abstract Reasoning "
+                           "Corpus (ARC-AGI) tasks by generating Python code.\nYour goal is")
+    assert text.endswith("Now, solve the following ARC-AGI task:\n# Task to solve:\n" + task_part)
+    # its feedback turns are ours (the seed's soar runner has none)
+    outcome = [PairOutcome(0, [[1]], [[2]], "wrong")]
+    assert feedback_message(outcome) == feedback_message(outcome, "arc_v1")
+
+
+@pytest.mark.parametrize(("flags", "marker"), [([], "# Task to solve:"),
+                                               (["--prompt-version", "arc_v1"],
+                                                "# Training examples")])  # fmt: skip
+def test_dry_run_shows_the_seed_prompt_by_default(flags: list[str], marker: str) -> None:
+    from click.testing import CliRunner
+
+    from harness.cli.main import main
+
+    result = CliRunner().invoke(main, ["eval", "arc", "--model", "gpt-5", "--subset",
+                                       "shortest_training_1", "--dry-run", *flags],
+                                env={"OPENAI_API_KEY": None})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout.split("\n", 1)[1])
+    assert marker in body["input"][1]["content"] and "6150a2bd" in result.stdout
 
 
 def test_real_prompts_never_contain_test_outputs() -> None:
@@ -283,7 +333,8 @@ def test_real_prompts_never_contain_test_outputs() -> None:
 
 
 def test_prompt_versions(tmp_path: Path) -> None:
-    assert "arc_v1" in list_prompt_versions()
+    assert {"arc_v1", "soar"} <= set(list_prompt_versions())
+    assert "soar_feedback" not in list_prompt_versions()
     with pytest.raises(UserError, match="unknown prompt version 'v99'"):
         load_prompt_version("v99")
     (tmp_path / "mine.txt").write_text("Solve {{ task_id }}: {{ test|length }} test input(s)")

@@ -55,7 +55,7 @@ def test_parallel_workers_write_the_same_bytes(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["generate", "--functions", "fn_zz"], "unknown function(s) fn_zz"),
-        (["generate", "--functions", "fn_h", "--lengths", "22"], "multiples of 4"),
+        (["show", "fn_h", "--length", "22"], "multiple of 4"),  # one point: no default to use
         (["generate", "--functions", "fn_a", "--lengths", "20", "--train-size", "3"], "even"),
         (["generate", "--functions", "fn_g", "--lengths", "4", "--train-size", "10"],
          "only 4 distinct positive"),

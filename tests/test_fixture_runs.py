@@ -94,6 +94,9 @@ def test_resume_of_a_finished_old_run_changes_nothing(copy, tmp_path):
     assert [r for r in _rows(run) if r["row_type"] == "attempt"] == attempts
     best = {r["task_id"]: r for r in _rows(run) if r["row_type"] == "best"}
     assert best["fn_a/L20"]["stopped_early"] is True  # best validation 1.0 on its last attempt
+    # written before prompt versions existed, it asked in our wording: a resume keeps asking so
+    config = json.loads((run / "manifest.json").read_text())["config"]
+    assert config["prompt_version"] == "erm_v1"
 
 
 @pytest.mark.parametrize("command", ["report", "analyze", "resume"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.models.base import Usage
-from harness.models.pricing import PRICES, estimate_cost, lookup_price
+from harness.models.pricing import PRICES, estimate_cost, lookup_price, resolve_rates
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,15 @@ from harness.models.pricing import PRICES, estimate_cost, lookup_price
         ("o4-mini-2025-04-16", "o4-mini"),
         ("openai/gpt-5-mini", "gpt-5-mini"),
         ("GPT-5", "gpt-5"),
+        ("o1", "o1"),
+        ("o1-2024-12-17", "o1"),
+        ("o1-preview", "o1"),
+        ("o1-mini-2024-09-12", "o1-mini"),
+        ("o1-pro", "o1-pro"),
+        ("gpt-4.5-preview-2025-02-27", "gpt-4.5-preview"),
+        ("codex-mini-latest", "codex-mini"),
+        ("google/gemini-2.5-flash", "gemini-2.5-flash"),
+        ("gemini-2.5-flash-lite", "gemini-2.5-flash-lite"),
         ("mock", "mock"),
     ],
 )
@@ -66,3 +75,42 @@ def test_overrides_apply_to_any_model() -> None:
 def test_mock_is_free_and_zero_usage_costs_nothing() -> None:
     assert estimate_cost("mock", Usage(100, 100, 10, 10)) == 0.0
     assert estimate_cost("gpt-5", Usage()) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("model", "rates"),
+    [  # the ARC seed README's table (USD per 1M input / output tokens)
+        ("o1-pro", (150.00, 600.00)),
+        ("o1", (15.00, 60.00)),
+        ("o1-mini", (1.10, 4.40)),
+        ("gpt-4.5-preview", (75.00, 150.00)),
+        ("codex-mini-latest", (1.50, 6.00)),
+        ("google/gemini-2.5-flash", (0.30, 2.50)),
+    ],
+)
+def test_seed_readme_prices(model: str, rates: tuple[float, float]) -> None:
+    price = lookup_price(model)
+    assert price is not None and (price.input, price.output) == rates
+    assert price.cached_input <= price.input
+    usage = Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000)
+    assert estimate_cost(model, usage) == pytest.approx(sum(rates))
+
+
+def test_other_gemini_models_stay_unpriced() -> None:
+    # The seed priced every "google/gemini" model like 2.5 Flash; an unknown model is unpriced.
+    assert lookup_price("google/gemini-2.5-pro") is None
+    assert lookup_price("gemini-2.0-flash") is None
+
+
+def test_resolved_rates_say_where_they_come_from() -> None:
+    assert resolve_rates("gpt-5-mini-2025-08-07").row_fields() == {
+        "pricing_source": "table", "pricing_model": "gpt-5-mini",
+        "input_rate_per_million": 0.25, "output_rate_per_million": 2.00,
+        "cached_rate_per_million": 0.025}
+    over = resolve_rates("tamu-gpt-5.2", input_rate=1.75, output_rate=14.0)
+    assert (over.source, over.table_key, over.input, over.output, over.cached_input) == (
+        "override", None, 1.75, 14.0, 1.75)
+    assert resolve_rates("gpt-5", output_rate=0.0).source == "override"
+    none = resolve_rates("claude-opus")
+    assert (none.source, none.table_key, none.input) == ("unpriced", None, None)
+    assert resolve_rates("llama-3-70b", input_rate=1.0).source == "unpriced"  # no output rate

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -217,8 +217,8 @@ def test_attempts_run_in_order_and_a_perfect_score_stops_the_trial(store):
     rows = rows_of(result, "early")
     assert [(r["attempt"], r["val_acc"]) for r in rows] == [(1, 0.2), (2, 0.5), (3, 1.0)]
     assert [r["stopped_early"] for r in rows] == [False, False, True]
-    # perfect on the last attempt: nothing was left to skip
-    assert [r["stopped_early"] for r in rows_of(result, "late")] == [False] * 5
+    # perfect on the last attempt: nothing was left to skip, but the seed flags it all the same
+    assert [r["stopped_early"] for r in rows_of(result, "late")] == [False] * 4 + [True]
     assert progress.added == 1 and progress.total == 10 and progress.completed == 10
     assert [(e["task_id"], e["attempt"]) for e in log_events(store, "early_stop")] == [
         ("early", 3), ("late", 5)]
@@ -396,8 +396,10 @@ def test_on_trial_done_once_per_trial_and_its_fault_is_counted(store):
 # ---------------------------------------------------------------------- multi-turn attempts
 def test_a_conversation_sums_its_turns_and_keeps_the_later_program(store):
     task = TalkTask("talk", enough=0.6)
-    turn1 = answer(prog(0.2, "first_only", "crash"), usage=(10, 5, 2, 1), duration_ms=100.0)
-    turn2 = answer(prog(1.0), usage=(20, 7, 3, 4), duration_ms=50.5, calls=2)
+    turn1 = replace(answer(prog(0.2, "first_only", "crash"), usage=(10, 5, 2, 1),
+                           duration_ms=100.0), tool_uses=2, tool_results_chars=10)
+    turn2 = replace(answer(prog(1.0), usage=(20, 7, 3, 4), duration_ms=50.5, calls=2),
+                    tool_uses=1, tool_results_chars=5)
     client = FakeClient({"talk": [turn1, turn2]})  # attempt 2 must not be asked: 1.0 on turn 2
     result = run(store, client, [task], attempts=2, cost=usd)
     (row,) = result.attempt_rows
@@ -412,6 +414,7 @@ def test_a_conversation_sums_its_turns_and_keeps_the_later_program(store):
             row["cached_tokens"]) == (30, 12, 5, 5)  # fmt: skip
     assert row["estimated_cost"] == pytest.approx(usd(turn1) + usd(turn2))
     assert (row["api_calls"], row["duration_ms"]) == (3, 150.5)
+    assert (row["tool_uses"], row["tool_results_chars"]) == (3, 15)
     assert (row["code"], row["code_lines"], row["text"]) == ("score = 1.0", 1, turn2.text)
     assert (row["val_acc"], row["test_acc"], row["compile_error"]) == (1.0, 0.5, None)
     assert "only_first" in row and row["only_first"] is None  # turn 1's result, not kept

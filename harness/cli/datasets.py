@@ -55,7 +55,8 @@ def grid_points(functions: tuple[str, ...], lengths: tuple[int, ...]) -> list[tu
     from harness.families.erm.task import grid_points as erm_grid_points
 
     try:
-        return erm_grid_points(functions, lengths)
+        return erm_grid_points(functions, lengths,
+                               lambda m: click.echo(f"notice: {m}", err=True))
     except UserError as exc:
         raise _user_error(exc) from None
 

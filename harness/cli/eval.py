@@ -74,7 +74,8 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
 @click.option("--repeat-runs", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Independent runs, aggregated with mean, std and a 95% interval.")
 @click.option("--prompt-version", default=ARC_DEFAULTS.prompt_version, show_default=True,
-              help="Prompt template version (files in harness/families/arc/prompts).")
+              help="Prompt template version: soar (the seed's own), arc_v1 (ours) or any "
+                   "NAME.txt + NAME_system.txt in harness/families/arc/prompts.")
 @click.option("--transduction-filter/--no-transduction-filter", default=True, show_default=True,
               help="Record hard-coded programs without running or counting them.")
 @setting_options("model", "run", defaults={"mock_policy": "arc"})

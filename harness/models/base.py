@@ -66,6 +66,9 @@ class Completion:
     `finish_reason` is normalised across APIs: "stop", "length" (max output tokens hit),
     "content_filter", "tool_calls", "incomplete" (other incompleteness) or None on error.
     `attempts_made` counts HTTP calls including the successful one (1 = no retry needed).
+    `tool_uses` counts the tool calls the answer reports (e.g. code interpreter runs) and
+    `tool_results_chars` the characters of tool output it carries back: with a tool enabled the
+    model may have computed, not only reasoned, and the seed tools' rows record both.
     """
 
     text: str = ""
@@ -79,6 +82,8 @@ class Completion:
     attempts_made: int = 0
     error_kind: ErrorKind | None = None
     error_detail: str | None = None
+    tool_uses: int = 0
+    tool_results_chars: int = 0
 
     @property
     def ok(self) -> bool:

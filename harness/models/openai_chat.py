@@ -45,7 +45,7 @@ class OpenAIChatClient(SdkClient):
     def read(self, resp: Any) -> Answer:
         """Reasoning from wherever this provider puts it (see the module docstring)."""
         choices = getattr(resp, "choices", None) or []
-        text, reasoning, finish = "", "", None
+        text, reasoning, finish, tool_uses = "", "", None, 0
         if choices:
             choice = choices[0]
             finish = getattr(choice, "finish_reason", None)
@@ -54,7 +54,10 @@ class OpenAIChatClient(SdkClient):
                 text, think = split_think(getattr(message, "content", None) or "")
                 field_reasoning = message_reasoning(message)
                 reasoning = "\n\n".join(r for r in (field_reasoning, think) if r)
-        return Answer(text, reasoning, finish, max_tokens_hit=finish == "length")
+                tool_uses = len(getattr(message, "tool_calls", None) or [])
+        # Tool results never come back in a Chat Completions response (the caller runs the
+        # tools): their characters stay 0.
+        return Answer(text, reasoning, finish, finish == "length", tool_uses)
 
 
 def split_think(content: str) -> tuple[str, str]:

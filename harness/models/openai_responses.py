@@ -3,11 +3,13 @@
 Output text is the concatenation of `output_text` parts of `message` items; reasoning text is the
 concatenation of reasoning-item summaries (and raw reasoning content when a provider returns it).
 A response with status "incomplete" and reason "max_output_tokens" is a max-tokens hit: the
-attempt is kept (its text may still hold usable code) but flagged.
+attempt is kept (its text may still hold usable code) but flagged. Tool calls are counted from
+the output items (`tool_counts`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import openai
@@ -72,4 +74,30 @@ class OpenAIResponsesClient(SdkClient):
             )
         else:
             finish = "stop" if status in (None, "completed") else str(status)
-        return Answer("".join(texts), "\n\n".join(reasoning), finish, max_hit)
+        uses, chars = tool_counts(getattr(resp, "output", None) or [])
+        return Answer("".join(texts), "\n\n".join(reasoning), finish, max_hit, uses, chars)
+
+
+def tool_counts(output: Iterable[Any]) -> tuple[int, int]:
+    """(tool calls, characters of tool results) among a response's output items.
+
+    A call is an item whose type ends in ``_call`` (``code_interpreter_call``,
+    ``function_call``, ``web_search_call``...). Results are what the response itself carries: a
+    code interpreter call's ``logs`` outputs (returned only when the request includes
+    ``code_interpreter_call.outputs``), and the text ``output`` of ``*_call_output`` and
+    ``mcp_call`` items. (The seed tools counted items typed ``tool_use``/``tool_result``,
+    which the Responses API never returns: their counts were always 0.)
+    """
+    uses = chars = 0
+    for item in output:
+        kind = str(getattr(item, "type", None) or "")
+        if kind.endswith("_call"):
+            uses += 1
+        if kind == "code_interpreter_call":
+            for out in getattr(item, "outputs", None) or []:
+                logs = getattr(out, "logs", None)
+                chars += len(logs) if isinstance(logs, str) else 0
+        elif kind.endswith("_call_output") or kind == "mcp_call":
+            text = getattr(item, "output", None)
+            chars += len(text) if isinstance(text, str) else 0
+    return uses, chars

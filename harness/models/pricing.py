@@ -4,11 +4,14 @@ A model name is matched by the LONGEST table key that prefixes it ("gpt-5-mini-2
 "gpt-5-mini", never "gpt-5"), after dropping a "provider/" prefix. Unknown models are
 *unpriced* (`estimate_cost` returns None) rather than silently priced like a neighbour; rate
 overrides (the `--input-rate/--output-rate` flags) apply to any model, priced or not.
+`resolve_rates` says which rates a run uses and where they came from, so its rows can record
+them next to the cost they explain.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from harness.models.base import Usage
 
@@ -37,12 +40,26 @@ PRICES: dict[str, Price] = {
     "o3-pro": Price(20.00, 80.00, 20.00),
     "o3-mini": Price(1.10, 4.40, 0.55),
     "o4-mini": Price(1.10, 4.40, 0.275),
+    # Input and output rates as the ARC seed README's price table lists them ("as of 2025");
+    # it gives no cached rates: those of the OpenAI models are OpenAI's list prices (pricing
+    # page, 2025-08); o1-pro has no cached discount.
+    "o1": Price(15.00, 60.00, 7.50),
+    "o1-mini": Price(1.10, 4.40, 0.55),
+    "o1-pro": Price(150.00, 600.00, 150.00),
+    "gpt-4.5-preview": Price(75.00, 150.00, 37.50),
+    "codex-mini": Price(1.50, 6.00, 0.375),  # codex-mini-latest
+    # Gemini's cached (context-cache) rate has changed since the seed's table: cached tokens are
+    # charged at the input rate (an upper bound) rather than at a discount we cannot date.
+    "gemini-2.5-flash": Price(0.30, 2.50, 0.30),
+    # Not in the seed's table, listed so the prefix rule never prices it like gemini-2.5-flash:
+    # Google's list price at general availability (ai.google.dev pricing page, 2025-07).
+    "gemini-2.5-flash-lite": Price(0.10, 0.40, 0.10),
     "mock": Price(0.0, 0.0, 0.0),
 }
 
 
-def lookup_price(model: str) -> Price | None:
-    """Longest-prefix match, or None when the model is not in the table."""
+def price_key(model: str) -> str | None:
+    """The table key a model name matches (longest prefix), or None when it is not priced."""
     name = model.strip().lower()
     if "/" in name:
         name = name.rsplit("/", 1)[1]
@@ -50,7 +67,58 @@ def lookup_price(model: str) -> Price | None:
     for key in PRICES:
         if name.startswith(key) and (best is None or len(key) > len(best)):
             best = key
-    return PRICES[best] if best is not None else None
+    return best
+
+
+def lookup_price(model: str) -> Price | None:
+    """Longest-prefix match, or None when the model is not in the table."""
+    key = price_key(model)
+    return PRICES[key] if key is not None else None
+
+
+@dataclass(frozen=True)
+class Rates:
+    """The USD per 1M token rates a run's costs use (None: unknown, so no cost) and their
+    origin: ``table`` (the model's list price), ``override`` (a rate flag was given; the others
+    come from the table where it has them) or ``unpriced``."""
+
+    input: float | None
+    output: float | None
+    cached_input: float | None
+    source: str
+    table_key: str | None
+
+    @property
+    def complete(self) -> bool:
+        return None not in (self.input, self.output, self.cached_input)
+
+    def row_fields(self) -> dict[str, Any]:
+        """The pricing columns of a row (the seed tools' names for the two main rates)."""
+        return {"pricing_source": self.source, "pricing_model": self.table_key,
+                "input_rate_per_million": self.input, "output_rate_per_million": self.output,
+                "cached_rate_per_million": self.cached_input}  # fmt: skip
+
+
+def resolve_rates(model: str, input_rate: float | None = None, output_rate: float | None = None,
+                  cached_rate: float | None = None) -> Rates:  # fmt: skip
+    """The rates for ``model`` with the overrides applied.
+
+    Cached prompt tokens use the cached rate; with an `input_rate` override and no `cached_rate`
+    they are charged at the override (we do not invent a discount for an unknown contract).
+    """
+    key = price_key(model)
+    price = PRICES[key] if key is not None else None
+    in_rate = input_rate if input_rate is not None else (price.input if price else None)
+    out_rate = output_rate if output_rate is not None else (price.output if price else None)
+    if cached_rate is not None:
+        cache_rate: float | None = cached_rate
+    elif input_rate is not None:
+        cache_rate = input_rate
+    else:
+        cache_rate = price.cached_input if price else None
+    overridden = any(r is not None for r in (input_rate, output_rate, cached_rate))
+    rates = Rates(in_rate, out_rate, cache_rate, "override" if overridden else "table", key)
+    return rates if rates.complete else Rates(in_rate, out_rate, cache_rate, "unpriced", key)
 
 
 def estimate_cost(
@@ -60,23 +128,12 @@ def estimate_cost(
     output_rate: float | None = None,
     cached_rate: float | None = None,
 ) -> float | None:
-    """USD for one call, or None when a needed rate is unknown.
-
-    Cached prompt tokens use the cached rate; with an `input_rate` override and no `cached_rate`
-    they are charged at the override (we do not invent a discount for an unknown contract).
-    Reasoning tokens are part of `completion_tokens` and billed as output.
-    """
-    price = lookup_price(model)
-    in_rate = input_rate if input_rate is not None else (price.input if price else None)
-    out_rate = output_rate if output_rate is not None else (price.output if price else None)
-    if cached_rate is not None:
-        cache_rate: float | None = cached_rate
-    elif input_rate is not None:
-        cache_rate = input_rate
-    else:
-        cache_rate = price.cached_input if price else None
-    if in_rate is None or out_rate is None or cache_rate is None:
+    """USD for one call, or None when a needed rate is unknown (see `resolve_rates`).
+    Reasoning tokens are part of `completion_tokens` and billed as output."""
+    rates = resolve_rates(model, input_rate, output_rate, cached_rate)
+    if rates.input is None or rates.output is None or rates.cached_input is None:
         return None
     cached = min(usage.cached_tokens, usage.prompt_tokens)
     uncached = usage.prompt_tokens - cached
-    return (uncached * in_rate + cached * cache_rate + usage.completion_tokens * out_rate) / 1e6
+    return (uncached * rates.input + cached * rates.cached_input
+            + usage.completion_tokens * rates.output) / 1e6  # fmt: skip

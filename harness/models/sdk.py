@@ -82,6 +82,8 @@ class Answer(NamedTuple):
     reasoning: str
     finish_reason: str | None
     max_tokens_hit: bool
+    tool_uses: int = 0
+    tool_results_chars: int = 0
 
 
 def sdk_usage(usage: Any, prompt: str, completion: str) -> Usage:
@@ -169,6 +171,8 @@ class SdkClient(ABC):
             max_tokens_hit=answer.max_tokens_hit,
             duration_ms=duration_ms,
             attempts_made=outcome.attempts,
+            tool_uses=answer.tool_uses,
+            tool_results_chars=answer.tool_results_chars,
         )
 
     async def aclose(self) -> None:

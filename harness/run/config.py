@@ -39,6 +39,7 @@ from harness.sandbox.limits import (
 from harness.untrusted_text import check_run_id, redact_url
 
 DEFAULT_FUNCTIONS: tuple[str, ...] = tuple(f"fn_{c}" for c in "abcdefghijkl")
+ERM_PROMPT_VERSIONS = ("llm_erm", "erm_v1")  # harness.families.erm.prompt.PROMPTS
 REASONING_EFFORTS = ("minimal", "low", "medium", "high", "none")
 VERBOSITIES = ("low", "medium", "high")
 TOOL_CHOICES = ("auto", "none", "required")
@@ -50,6 +51,10 @@ MOCK_POLICIES = ("oracle", "noisy", "arc")  # and replay:FILE
 RUNTIME_FIELDS = frozenset({"concurrency", "workers", "timeout", "retry_delay", "max_retries",
                             "dry_run", "progress", "backend", "runtime",
                             "dataset_dir"})  # fmt: skip
+
+# Settings added after runs were first written, with the value those runs used: a manifest
+# without one ran with this, not with today's default (a resume or rerun must not change it).
+LEGACY_VALUES: dict[str, Any] = {"prompt_version": "erm_v1"}
 
 # Upper bounds: a typo or a hostile manifest must not ask for a billion attempts or test inputs
 # (each is host memory, sandbox time or API money). Far above any real run.
@@ -248,6 +253,11 @@ class RunConfig:
     tabular_dir: str | None = _setting(None, Nullable(click.STRING), "TABULAR_DIR",
                                        "Raw UCI files.", "data",
                                        shown="<dataset-dir>/raw")  # fmt: skip
+    prompt_version: str = _setting("llm_erm", click.Choice(ERM_PROMPT_VERSIONS),
+                                   "PROMPT_VERSION",
+                                   "Prompt wording: llm_erm, the seed tools' word for word (as "
+                                   "their published numbers were measured), or erm_v1, ours "
+                                   "(also says what x is).", "data")  # fmt: skip
     # infrastructure
     concurrency: int = _setting(5, click.IntRange(1, MAX_CONCURRENCY), "CONCURRENCY",
                                 "Attempts in flight at once.")  # fmt: skip
@@ -353,9 +363,11 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
-        """A config as a manifest recorded it: unknown keys are ignored and None means the
-        default (older and newer manifests keep opening); values are converted to the fields'
-        types but not judged: call ``validate`` (a rerun first replaces some of them)."""
+        """A config as a manifest recorded it: unknown keys are ignored, a missing one is its
+        ``LEGACY_VALUES`` value (what older runs used) or the default, and None means the default
+        (older and newer manifests keep opening); values are converted to the fields' types but
+        not judged: call ``validate`` (a rerun first replaces some of them)."""
+        data = {**LEGACY_VALUES, **data}
         return cls(**{k: SETTINGS[k].convert(v, f"'{flag_name(k)}'", check=False)
                       for k, v in data.items() if k in SETTINGS and v is not None})  # fmt: skip
 

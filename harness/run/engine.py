@@ -30,7 +30,7 @@ from harness.run.manifest import Manifest, base_manifest
 from harness.run.runner import AttemptTask, Runner, RunnerOptions, RunResult, TrialDoneFn
 from harness.run.session import ModelSession
 from harness.run.store import RunStore
-from harness.untrusted_text import printable
+from harness.untrusted_text import printable, redact_url
 
 LogFn = Callable[..., None]
 
@@ -147,9 +147,10 @@ def _run_locked(config: RunConfig, family: Family, tasks: list[AttemptTask],
         store.write_manifest(manifest("running", None))
         with progress_bar(f"eval {family.name}",
                           config.progress and sys.stderr.isatty()) as progress:  # fmt: skip
+            options = family.runner_options(config)
             runner = Runner(client=session.client, pool=pool, store=store,
                             make_request=session.request, limits=config.limits(),
-                            options=family.runner_options(config), row_base=_row_base(config),
+                            options=options, row_base=_row_base(config, session, options),
                             cost=session.cost, outcome=family.outcome, progress=progress,
                             on_trial_done=on_trial_done)  # fmt: skip
             result = asyncio.run(_loop(runner, tasks, session))
@@ -173,8 +174,12 @@ async def _loop(runner: Runner, tasks: Sequence[AttemptTask], session: ModelSess
         await session.client.aclose()
 
 
-def _row_base(config: RunConfig) -> dict[str, Any]:
-    """The run's settings copied into every attempt row."""
+def _row_base(config: RunConfig, session: ModelSession, options: RunnerOptions) -> dict[str, Any]:
+    """The run's settings copied into every attempt row (``harness.run.rows.RunSettings``)."""
     return {"run_id": config.run_id, "model": config.model, "api_mode": config.api_mode,
             "reasoning_effort": config.reasoning_effort, "verbosity": config.verbosity,
-            "policy": config.policy}  # fmt: skip
+            "policy": config.policy, "max_output_tokens": config.max_output_tokens,
+            "tool_choice": config.tool_choice,
+            "enable_code_interpreter": config.enable_code_interpreter,
+            "api_base_url": redact_url(config.base_url), "num_trials": options.num_trials,
+            **session.rates().row_fields()}  # fmt: skip

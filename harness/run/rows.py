@@ -23,11 +23,24 @@ class RowIdentity(TypedDict, total=False):
 
 
 class RunSettings(TypedDict, total=False):
+    """The run's settings, the same in every row: a row read alone (a CSV line, a spreadsheet
+    filter) still says how it was made, as the seed tools' rows do."""
+
     model: str
     api_mode: str
     reasoning_effort: str | None
     verbosity: str | None
     policy: str  # the sandbox's language policy
+    max_output_tokens: int | None
+    tool_choice: str | None
+    enable_code_interpreter: bool
+    api_base_url: str | None  # as configured, credentials redacted; None: the API's default
+    num_trials: int  # trials asked for per task
+    pricing_source: str  # "table", "override" (a rate flag) or "unpriced"
+    pricing_model: str | None  # the price table's key the model name matched
+    input_rate_per_million: float | None  # USD per 1M tokens, as the costs use them
+    output_rate_per_million: float | None
+    cached_rate_per_million: float | None
 
 
 class AnswerFields(TypedDict, total=False):
@@ -42,6 +55,8 @@ class AnswerFields(TypedDict, total=False):
     estimated_cost: float | None  # USD; None when the model has no known price
     duration_ms: float
     api_calls: int  # HTTP calls, retries included
+    tool_uses: int  # tool calls the answer reports (e.g. code interpreter runs)
+    tool_results_chars: int  # characters of tool output the answer carries back
     api_error: str | None  # "api_error" or "timeout" after the retries
     api_error_detail: str | None
     finish_reason: str | None

@@ -223,8 +223,9 @@ class Runner:
                          task_id=task.task_id, **task.key, trial=trial,
                          attempt=attempt)  # fmt: skip
         await self._guarded(row, trial, attempt, self._answer(task, row))
-        row["stopped_early"] = (self._perfect(row) and attempt < self.options.attempts
-                                and not self.options.parallel_attempts)  # fmt: skip
+        # As the seed tools define it: this attempt reached the perfect score, so its trial
+        # asks no more, on its last attempt too (nothing is stopped when attempts run at once).
+        row["stopped_early"] = self._perfect(row) and not self.options.parallel_attempts
         row["outcome"] = self.outcome(row)
         row["finished_at"] = round(time.time(), 3)
         return row

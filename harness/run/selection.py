@@ -23,9 +23,12 @@ METRICS: tuple[str, ...] = ("val_acc", "test_acc")
 #: Attempt fields a best row does not carry (large and per attempt).
 _NOT_IN_BEST = ("prompt", "text", "reasoning_text")
 #: Fields a summary row takes from the task's first attempt row, when present.
-_CARRIED = ("run_id", "model", "api_mode", "reasoning_effort", "verbosity", "fn", "length",
-            "dataset_seed", "dataset_path", "target_name", "source_run_id", "val_size",
-            "test_size")  # fmt: skip
+_CARRIED = ("run_id", "model", "api_mode", "reasoning_effort", "verbosity", "max_output_tokens",
+            "tool_choice", "enable_code_interpreter", "api_base_url", "num_trials",
+            "pricing_source", "pricing_model", "input_rate_per_million",
+            "output_rate_per_million", "cached_rate_per_million", "fn", "length",
+            "prompt_version", "global_seed", "dataset_seed", "dataset_path", "target_name",
+            "source_run_id", "val_size", "test_size")  # fmt: skip
 _TOKENS = USAGE_FIELDS
 
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from harness.errors import UserError
 from harness.models.base import Completion, ModelRequest
 from harness.models.factory import api_key_source, is_mock_model, make_client
-from harness.models.pricing import estimate_cost
+from harness.models.pricing import Rates, estimate_cost, resolve_rates
 from harness.untrusted_text import printable, redact_url
 
 
@@ -71,6 +71,10 @@ class ModelSession:
         cost = estimate_cost(self.config.model, completion.usage, self.config.input_rate,
                              self.config.output_rate)  # fmt: skip
         return None if cost is None else round(cost, 8)
+
+    def rates(self) -> Rates:
+        """The rates ``cost`` uses, and where they come from (the rows record them)."""
+        return resolve_rates(self.config.model, self.config.input_rate, self.config.output_rate)
 
     def __enter__(self) -> ModelSession:
         return self

@@ -21,6 +21,8 @@ from harness.models.base import USAGE_FIELDS, Completion, ModelClient, ModelRequ
 from harness.run.selection import sum_known
 
 USAGE_KEYS = USAGE_FIELDS
+# Counts a multi-turn attempt sums over its turns: the tokens, and the tools the model used.
+SUMMED_KEYS: tuple[str, ...] = (*USAGE_KEYS, "tool_uses", "tool_results_chars")
 # The answer's own fields; on a multi-turn attempt they describe its last answer.
 ANSWER_KEYS: tuple[str, ...] = ("text", "reasoning_text", "finish_reason", "max_tokens_hit",
                                 "response_id")  # fmt: skip
@@ -58,6 +60,8 @@ def answer_fields(completion: Completion, cost: CostFn | None) -> dict[str, Any]
         "estimated_cost": cost(completion) if cost else None,
         "duration_ms": round(completion.duration_ms, 1),
         "api_calls": completion.attempts_made,
+        "tool_uses": completion.tool_uses,
+        "tool_results_chars": completion.tool_results_chars,
         "api_error": completion.error_kind,
         "api_error_detail": completion.error_detail,
         "finish_reason": completion.finish_reason,
@@ -110,7 +114,7 @@ class _Conversation:
 
     def __init__(self, row: dict[str, Any], turns: list[dict[str, Any]]) -> None:
         self.turns = turns
-        self.totals = {k: int(row.get(k) or 0) for k in USAGE_KEYS}
+        self.totals = {k: int(row.get(k) or 0) for k in SUMMED_KEYS}
         self.costs = [row.get("estimated_cost")]
         self.duration = float(row.get("duration_ms") or 0.0)
         self.api_calls = int(row.get("api_calls") or 0)
@@ -131,7 +135,7 @@ class _Conversation:
             messages = messages + added
             completion = await client.complete(dataclasses.replace(request, messages=messages))
             answer = answer_fields(completion, cost)
-            for k in USAGE_KEYS:
+            for k in SUMMED_KEYS:
                 self.totals[k] += int(answer[k] or 0)
             self.costs.append(answer["estimated_cost"])
             self.duration += completion.duration_ms
@@ -163,7 +167,8 @@ class _Conversation:
             self.final = {"code": code, "code_lines": len(code.splitlines()), **results}
 
     def update(self, first_results: dict[str, Any]) -> dict[str, Any]:
-        """The row's updates: usage summed over turns, the last answer, the latest program."""
+        """The row's updates: usage and tool counts summed over turns, the last answer, the
+        latest program."""
         out: dict[str, Any] = {**self.totals, "turns": self.turns, "turns_used": len(self.turns),
                                "duration_ms": round(self.duration, 1),
                                "api_calls": self.api_calls,

@@ -4,6 +4,13 @@ A prompt version `NAME` is three files in a prompt directory (default: `prompts/
 this module): `NAME.txt` (user message), `NAME_system.txt` (system message) and, for feedback
 mode, `NAME_feedback.txt`. Users add versions by dropping files, not by editing code.
 
+Shipped: `soar` (the default), the ARC seed's own prompt word for word: its runner's default,
+with which the seed measured the numbers it publishes (and the format the SOAR fine-tuned models
+were trained on), so a run meant to be compared with them asks the same. The seed's soar runner
+never gives feedback: with `--max-turns` > 1 its later turns use our feedback wording (its
+feedback file includes ours). `arc_v1`: ours (the default before issue 13), with the program's
+signature spelt out and a closing instruction to reason before answering.
+
 Leakage guard: templates only ever receive train pairs and test *inputs*; the test outputs are
 not in the rendering context at all, so no template can print them. Feedback is built from
 train-pair outcomes only.
@@ -22,7 +29,7 @@ from harness.families.arc.data import ArcTask
 from harness.judge.scoring import Grid, pixel_counts, validate_grid
 
 PROMPT_DIR = Path(__file__).parent / "prompts"
-DEFAULT_VERSION = "arc_v1"
+DEFAULT_VERSION = "soar"
 
 
 @dataclass(frozen=True)

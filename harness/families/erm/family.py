@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.table import Table
 
@@ -32,6 +33,11 @@ CSV_COLUMNS: tuple[str, ...] = (
     "compile_error", "outcome", "transductive",
     *(f"errors_{k}" for k in ERROR_KINDS),
     "dataset_seed", "dataset_path", "train_size", "val_size", "test_size",
+    # added for the seed tools' columns (issue 13), at the end so older columns keep their place
+    "prompt_version", "global_seed", "num_trials", "max_output_tokens", "tool_choice",
+    "enable_code_interpreter", "api_base_url", "pricing_source", "pricing_model",
+    "input_rate_per_million", "output_rate_per_million", "cached_rate_per_million", "tool_uses",
+    "tool_results_chars", "prompt", "text",
 )  # fmt: skip
 
 
@@ -46,17 +52,23 @@ class ErmFamily:
         its seed, so a cache edited since the run started (hashes included) stops the resume."""
         from harness.families.erm.verify import verify_task_dataset
 
+        def notice(message: str) -> None:
+            click.echo(f"notice: {message}", err=True)
+            if log:
+                log("notice", message=message)
+
         tasks = []
-        for fn, length in grid_points(config.functions, config.lengths):
+        for fn, length in grid_points(config.functions, config.lengths, notice):
             t0 = time.perf_counter()
             task = load_task(fn, length, train_size=config.train_size, val_size=config.val_size,
                              test_size=config.test_size, seed=config.seed,
-                             dataset_dir=config.dataset_dir, tabular_dir=config.tabular_dir)
+                             dataset_dir=config.dataset_dir, tabular_dir=config.tabular_dir,
+                             prompt_version=config.prompt_version)  # fmt: skip
             if verify:
                 verify_task_dataset(task.meta, task.path, config.tabular_dir)
             if log:
-                log("dataset", task_id=task.task_id, path=str(task.path),
-                    derived_seed=task.meta.get("derived_seed"),
+                log("dataset", task_id=task.task_id, source=task.dataset_source,
+                    path=str(task.path), derived_seed=task.meta.get("derived_seed"),
                     seconds=round(time.perf_counter() - t0, 3))  # fmt: skip
             tasks.append(task)
         return tasks

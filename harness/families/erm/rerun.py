@@ -140,7 +140,8 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
         tasks[(fn, L)] = load_task(fn, L, train_size=config.train_size,
                                    val_size=config.val_size, test_size=config.test_size,
                                    seed=config.seed, dataset_dir=config.dataset_dir,
-                                   tabular_dir=config.tabular_dir)  # fmt: skip
+                                   tabular_dir=config.tabular_dir,
+                                   prompt_version=config.prompt_version)  # fmt: skip
         verify_task_dataset(tasks[(fn, L)].meta, tasks[(fn, L)].path, config.tabular_dir)
     plan = ErmRerunPlan(config, source, src_config, rows, skipped, tasks, limits, all_attempts)
     target = RerunTarget(out_dir=Path(config.out_dir), run_id=config.run_id, limits=limits,

@@ -11,7 +11,9 @@ from harness.run.rows import AttemptRow, BestFields, SummaryRow
 class ErmFields(TypedDict, total=False):
     fn: str
     length: int
+    prompt_version: str  # the prompt's wording (harness.families.erm.prompt)
     target_name: str
+    global_seed: int  # the base seed every grid point's dataset seed derives from
     dataset_seed: int
     dataset_path: str
     train_size: int
@@ -45,7 +47,9 @@ class ErmBestRow(ErmAttemptRow, BestFields, total=False):
 class ErmSummaryRow(SummaryRow, total=False):
     fn: str
     length: int
+    prompt_version: str
     target_name: str
+    global_seed: int
     dataset_seed: int
     dataset_path: str
     val_size: int

@@ -1,6 +1,7 @@
-"""Hidden-mapping (LLM-ERM / LLM-PV) tasks: prompt, dataset loading and host-side scoring.
+"""Hidden-mapping (LLM-ERM / LLM-PV) tasks: the grid, dataset loading and host-side scoring.
 
-One `ErmTask` per grid point (fn, L). It holds the prompt (train lines verbatim), the program
+One `ErmTask` per grid point (fn, L). It holds the prompt (train lines verbatim, in the wording
+of its prompt version: `harness.families.erm.prompt`), the program
 inputs of validation then test (tabular rows already parsed to the dict a program receives) and
 the labels, which stay on the host: the sandbox receives `eval_inputs` only, once, as a Batch.
 Nothing here executes code; `evaluate` asks a sandbox pool and scores what comes back.
@@ -9,12 +10,14 @@ Nothing here executes code; `evaluate` asks a sandbox pool and scores what comes
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generators import TARGETS, DatasetError, build_dataset
 from harness.errors import UserError
+from harness.families.erm.prompt import DEFAULT_PROMPT_VERSION, build_prompt
 from harness.judge.extract import extract_code
 from harness.judge.scoring import normalise_binary_label
 from harness.judge.transduction import detect_lookup_table
@@ -27,53 +30,6 @@ if TYPE_CHECKING:
 
 ERROR_KINDS: tuple[str, ...] = ERROR_VERDICTS
 """Per-input error kinds counted for every attempt (syntax ... crash)."""
-
-JSON_INSTRUCTION = (
-    'You must output ONLY a single JSON object: {"code": "<python function>"}. '
-    "The value is the complete Python source defining f(x); top-level imports and helper "
-    "functions are allowed. No other text."
-)
-
-
-# ---------------------------------------------------------------------- prompt
-def problem_statement(fn: str, length: int) -> str:
-    """The first paragraph of the prompt: binary, decimal or tabular wording."""
-    kind = TARGETS[fn].kind
-    if kind == "decimal":
-        what = (
-            f"input vectors (decimal digit strings of length {length}, i.e. {length}-digit "
-            "numbers without leading zeros)"
-        )
-        arg = "x is the digit string"
-    elif kind == "tabular":
-        what = (
-            f"input rows (tabular records with {length} features, written as comma-separated "
-            "feature:value pairs named x0, x1, ...; numeric values are real numbers and "
-            "categorical values are codes such as c0, c1, ...)"
-        )
-        arg = (
-            "x is a dict mapping each feature name (x0, x1, ...) to its value: a float for "
-            "numeric features, a str code for categorical ones"
-        )
-    else:
-        what = f"input vectors (binary strings of length {length})"
-        arg = "x is the bit string"
-    return (
-        f"**Problem Statement:**\nGiven a sequence of {what} and their corresponding scalar "
-        "binary outputs ('0' or '1'), find a concise Python function `f(x)` that accurately "
-        "approximates the underlying relationship. The function should not be a trainable "
-        "model, but a direct logical or mathematical representation of the target function. "
-        f"In `f(x)`, {arg}; `f` returns '0' or '1'."
-    )
-
-
-def build_prompt(fn: str, length: int, train: list[tuple[str, str]]) -> str:
-    """One user message: statement, every train line verbatim in a fenced block, JSON rule."""
-    lines = "\n".join(f"{x} -> {y}" for x, y in train)
-    return (
-        f"{problem_statement(fn, length)}\n\n**Data Examples:**\n```\n{lines}\n```\n\n"
-        f"{JSON_INSTRUCTION}"
-    )
 
 
 # ---------------------------------------------------------------------- tasks
@@ -90,6 +46,8 @@ class ErmTask:
     test_labels: list[str]
     meta: dict[str, Any]
     path: Path
+    prompt_version: str = DEFAULT_PROMPT_VERSION
+    dataset_source: str = "reused"  # or "generated": whether the cache held the dataset
     batch: Any = field(default=None, repr=False)  # the sandbox Batch of eval_inputs, once made
 
     @property
@@ -109,7 +67,9 @@ class ErmTask:
     def row_fields(self) -> dict[str, Any]:
         """Dataset facts copied into every row."""
         return {
+            "prompt_version": self.prompt_version,
             "target_name": self.meta.get("target_name"),
+            "global_seed": self.meta.get("base_seed"),
             "dataset_seed": self.meta.get("derived_seed"),
             "dataset_path": str(self.path),
             "train_size": len(self.train_inputs),
@@ -129,20 +89,35 @@ class ErmTask:
         return fields_
 
 
-def grid_points(functions: tuple[str, ...], lengths: tuple[int, ...]) -> list[tuple[str, int]]:
-    """(fn, L) pairs: every function with `lengths` (or its own defaults; tabular: fixed)."""
+def grid_points(functions: tuple[str, ...], lengths: tuple[int, ...],
+                notice: Callable[[str], None] | None = None) -> list[tuple[str, int]]:
+    """(fn, L) pairs: every function with `lengths` (or its own defaults; tabular: fixed).
+
+    fn_h reads bit pairs as brackets and a balanced word has an even number of them, so its L
+    must be a multiple of 4. When a given length is not (the seed tools' common grid
+    ``100 50 30 25 20`` has three such), fn_h runs at its own lengths instead, as the seed tools
+    do, and ``notice`` hears one line saying so: a grid meant for every function should run,
+    not stop on fn_h.
+    """
     unknown = [f for f in functions if f not in TARGETS]
     if unknown:
         raise UserError(f"unknown function(s) {', '.join(unknown)}; known: {', '.join(TARGETS)}")
+    bad = [L for L in lengths if L < 1]
+    if bad:
+        raise UserError(f"lengths must be positive, got {bad[0]}")
     points: list[tuple[str, int]] = []
     for fn in functions:
         spec = TARGETS[fn]
         use = spec.default_lengths if spec.kind == "tabular" or not lengths else lengths
+        odd = [L for L in use if fn == "fn_h" and L % 4]
+        if odd:
+            use = spec.default_lengths
+            if notice is not None:
+                notice(f"fn_h (dyck2) needs lengths that are multiples of 4 "
+                       f"({' '.join(map(str, odd))} {'is' if len(odd) == 1 else 'are'} not): "
+                       f"it runs at its own lengths "
+                       f"{' '.join(map(str, use))}, as the seed tools do")  # fmt: skip
         for L in use:
-            if fn == "fn_h" and L % 4:
-                raise UserError(f"fn_h (dyck2) needs lengths that are multiples of 4: {L}")
-            if L < 1:
-                raise UserError(f"lengths must be positive, got {L}")
             if (fn, L) not in points:
                 points.append((fn, L))
     return points
@@ -150,11 +125,13 @@ def grid_points(functions: tuple[str, ...], lengths: tuple[int, ...]) -> list[tu
 
 def load_task(fn: str, length: int, *, train_size: int = 100, val_size: int = 100,
               test_size: int = 10000, seed: int = 42, dataset_dir: str | Path = "datasets",
-              tabular_dir: str | Path | None = None) -> ErmTask:
+              tabular_dir: str | Path | None = None,
+              prompt_version: str = DEFAULT_PROMPT_VERSION) -> ErmTask:
     """Build (or reuse from the cache) the dataset of one grid point and make its task."""
+    status: list[str] = []  # build_dataset says "cached" or "generated"
     try:
         ds = build_dataset(fn, length, train_size, val_size, test_size, seed, dataset_dir,
-                           tabular_dir=tabular_dir)  # fmt: skip
+                           progress=status.append, tabular_dir=tabular_dir)  # fmt: skip
     except DatasetError as exc:
         raise UserError(str(exc)) from None
     tabular = TARGETS[fn].kind == "tabular"
@@ -172,13 +149,15 @@ def load_task(fn: str, length: int, *, train_size: int = 100, val_size: int = 10
     return ErmTask(
         fn=fn,
         length=int(ds.meta["length"]),
-        prompt=build_prompt(fn, int(ds.meta["length"]), ds.train),
+        prompt=build_prompt(fn, int(ds.meta["length"]), ds.train, prompt_version),
         train_inputs=[x for x, _ in ds.train],
         eval_inputs=[to_program(x) for x, _ in eval_rows],
         val_labels=[y for _, y in ds.val],
         test_labels=[y for _, y in ds.test],
         meta=ds.meta,
         path=ds.path,
+        prompt_version=prompt_version,
+        dataset_source="generated" if "generated" in status else "reused",
     )
 
 
