@@ -146,8 +146,10 @@ def test_help_shows_every_setting_with_its_variables(command, groups):
 # The variables each field has always read (the seed tools' names): renaming one breaks users.
 VARIABLES = """functions=FUNCTIONS lengths=LENGTHS attempts=ATTEMPTS num_trials=NUM_TRIALS
 model=MODEL api_mode=API_MODE base_url=API_BASE_URL,OPENAI_BASE_URL
-reasoning_effort=REASONING_EFFORT verbosity=VERBOSITY max_output_tokens=MAX_OUTPUT_TOKENS
-tool_choice=TOOL_CHOICE enable_code_interpreter=ENABLE_CODE_INTERPRETER input_rate=INPUT_RATE
+reasoning_effort=REASONING_EFFORT reasoning_summary=REASONING_SUMMARY verbosity=VERBOSITY
+max_output_tokens=MAX_OUTPUT_TOKENS temperature=TEMPERATURE sampling_mode=SAMPLING_MODE
+qwen_no_think=QWEN_NO_THINK tool_choice=TOOL_CHOICE enable_code_interpreter=ENABLE_CODE_INTERPRETER
+input_rate=INPUT_RATE
 output_rate=OUTPUT_RATE max_retries=MAX_RETRIES train_size=TRAIN_SIZE val_size=VAL_SIZE
 test_size=TEST_SIZE seed=GLOBAL_SEED dataset_dir=DATASET_DIR tabular_dir=TABULAR_DIR
 prompt_version=PROMPT_VERSION

@@ -100,6 +100,7 @@ def test_request_bodies_for_dry_run_need_no_key() -> None:
         max_output_tokens=20000,
         tool_choice="auto",
         enable_code_interpreter=True,
+        reasoning_summary="auto",
     )
     env: dict[str, str] = {}
     responses = make_client("responses", "gpt-5", env=env, require_key=False).request_body(req)

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from harness.cli.run_options import command_line_values, setting_option, setting_options
 from harness.families.arc.data import DATASETS
-from harness.families.arc.family import ArcFamily, ArcOptions
+from harness.families.arc.family import ArcFamily, ArcOptions, seed_api_mode
 from harness.families.erm.family import ErmFamily
 from harness.run import engine
 from harness.run.config import RunConfig
@@ -78,15 +79,20 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
                    "NAME.txt + NAME_system.txt in harness/families/arc/prompts.")
 @click.option("--transduction-filter/--no-transduction-filter", default=True, show_default=True,
               help="Record hard-coded programs without running or counting them.")
-@setting_options("model", "run", defaults={"mock_policy": "arc"})
+@setting_options("model", "run", defaults={"mock_policy": "arc", "sampling_mode": "auto"})
 @click.option("--dry-run", is_flag=True, default=False,
               help="Print the exact request bodies and exit (no key, no sandbox).")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
-def arc(transduction_filter: bool, dry_run: bool, no_progress: bool, **params: Any) -> None:
-    """ARC-AGI tasks: programs `transform(grid)`, voted over attempts, official pass@2 score."""
+@click.pass_context
+def arc(ctx: click.Context, transduction_filter: bool, dry_run: bool, no_progress: bool,
+        **params: Any) -> None:  # fmt: skip
+    """ARC-AGI tasks: programs `transform(grid)`, voted over attempts, official pass@2 score.
+    As in the ARC seed, a --base-url is called with Chat Completions unless --api-mode says
+    otherwise, and sampling is adaptive (--sampling-mode auto)."""
     arc_values = {k: params.pop(k) for k in ARC_FIELDS}
     opts = ArcOptions(**arc_values, transduction_filter=transduction_filter)
     config = RunConfig.resolve(params | {"dry_run": dry_run, "progress": not no_progress})
+    config = seed_api_mode(config, ctx.get_parameter_source("api_mode") != ParameterSource.DEFAULT)
     family = ArcFamily(opts)
     if config.dry_run:
         engine.dry_run(config, family)

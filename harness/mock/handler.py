@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
 from harness.mock.faults import FaultPlan
+from harness.mock.model_rules import refusal
 from harness.mock.payloads import (
     MOCK_MODELS,
     budget,
@@ -138,8 +139,11 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True  # the client gave up (e.g. its timeout fired)
 
-    def _error(self, status: int, message: str, kind: str, headers: dict[str, str] | None = None):
-        body = {"error": {"message": message, "type": kind, "param": None, "code": kind}}
+    def _error(self, status: int, message: str, kind: str, headers: dict[str, str] | None = None,
+               *, param: str | None = None, code: str | None | bool = True) -> None:
+        """An error in the API's shape; ``code`` True: the same as ``kind``."""
+        body = {"error": {"message": message, "type": kind, "param": param,
+                          "code": kind if code is True else code}}  # fmt: skip
         self._send_json(status, body, headers)
 
     def _path(self) -> str:
@@ -201,6 +205,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if body.get("stream"):
             self._error(400, "the mock server does not stream", "invalid_request_error")
+            return
+        refused = refusal(body, path)
+        self.mock.record("request", path=path, model=body.get("model"), refused=bool(refused),
+                         options={k: v for k, v in body.items()
+                                  if k not in ("input", "messages", "instructions")})  # fmt: skip
+        if refused is not None:
+            self._error(400, refused.message, "invalid_request_error", param=refused.param,
+                        code=refused.code)  # fmt: skip
             return
         try:
             self._answer(path, body)

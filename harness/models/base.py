@@ -23,10 +23,14 @@ TASK_HEADER = "X-Harness-Task"
 class ModelRequest:
     """Everything needed to ask a model once; API-neutral so both clients accept it.
 
+    The fields are what is SENT: ``harness.models.plan`` has already fitted the run's settings
+    to the model (None = not sent), so a client renders them without second-guessing.
     `task_id` is not sent in the body: it travels as the `X-Harness-Task` HTTP header, which real
     APIs ignore and the mock server uses to pick the right scripted answer.
-    `reasoning_summary` only matters for the Responses API ("auto" asks for a summary of the
-    hidden reasoning; set None for organisations that are not allowed to request summaries).
+    `reasoning_summary` is for the Responses API only ("auto" asks for a summary of the hidden
+    reasoning; organisations may not be allowed to ask, so it is off unless requested).
+    `reasoning_budget` is OpenRouter's `reasoning.max_tokens`; `enable_thinking` goes to an
+    open-weight server's chat template (`chat_template_kwargs`, Qwen's switch).
     """
 
     messages: list[dict[str, str]]
@@ -38,7 +42,21 @@ class ModelRequest:
     enable_code_interpreter: bool = False
     task_id: str | None = None
     temperature: float | None = None
-    reasoning_summary: str | None = "auto"
+    reasoning_summary: str | None = None
+    reasoning_budget: int | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    min_p: float | None = None
+    enable_thinking: bool | None = None
+
+    def sampling(self) -> dict[str, float]:
+        """The sampling parameters sent (`SAMPLING_KEYS` that are set): an attempt row's
+        `sampling`, as the ARC seed logs them; {} = the API's own defaults."""
+        return {k: getattr(self, k) for k in SAMPLING_KEYS if getattr(self, k) is not None}
+
+
+SAMPLING_KEYS: tuple[str, ...] = ("temperature", "top_p", "top_k", "min_p")
+"""Sampling parameters: the same body field in both APIs (top_k and min_p are not OpenAI's)."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ open-weight models). All three end up in `Completion.reasoning_text`, and think 
 from the text so that code extraction never picks a draft out of the reasoning.
 
 `tool_choice` is only sent together with tools: Chat Completions rejects it otherwise, and the code
-interpreter tool exists only in the Responses API.
+interpreter tool exists only in the Responses API. The output-token cap is `max_completion_tokens`
+for OpenAI's models (its reasoning models refuse `max_tokens`) and `max_tokens` for any other
+model (what open-weight servers and gateways have always taken, and the ARC seed sends).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import re
 from typing import Any
 
 import openai
+from openai.resources.chat.completions import AsyncCompletions
 
 from harness.models.base import ModelRequest
+from harness.models.capabilities import model_caps
 from harness.models.sdk import Answer, SdkClient
 
 _THINK_BLOCK = re.compile(r"<think>(.*?)</think>", re.DOTALL | re.IGNORECASE)
@@ -28,15 +32,19 @@ class OpenAIChatClient(SdkClient):
     api_mode = "chat_completions"
     messages_field = "messages"
     usage_names = ("prompt", "completion")
+    create_method = AsyncCompletions.create
 
     def options(self, request: ModelRequest) -> dict[str, Any]:
         body: dict[str, Any] = {}
         if request.reasoning_effort:
             body["reasoning_effort"] = request.reasoning_effort
+        elif request.reasoning_budget is not None:
+            body["reasoning"] = {"max_tokens": request.reasoning_budget}  # OpenRouter's
         if request.verbosity:
             body["verbosity"] = request.verbosity
         if request.max_output_tokens is not None:
-            body["max_completion_tokens"] = request.max_output_tokens
+            known = model_caps(request.model).known
+            body["max_completion_tokens" if known else "max_tokens"] = request.max_output_tokens
         return body
 
     def endpoint(self, client: openai.AsyncOpenAI) -> Any:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import openai
+from openai.resources.responses import AsyncResponses
 
 from harness.models.base import ModelRequest
 from harness.models.sdk import Answer, SdkClient
@@ -24,6 +25,7 @@ class OpenAIResponsesClient(SdkClient):
     api_mode = "responses"
     messages_field = "input"
     usage_names = ("input", "output")
+    create_method = AsyncResponses.create
 
     def options(self, request: ModelRequest) -> dict[str, Any]:
         body: dict[str, Any] = {}
@@ -32,6 +34,8 @@ class OpenAIResponsesClient(SdkClient):
             if request.reasoning_summary:
                 reasoning["summary"] = request.reasoning_summary
             body["reasoning"] = reasoning
+        elif request.reasoning_budget is not None:
+            body["reasoning"] = {"max_tokens": request.reasoning_budget}
         if request.verbosity:
             body["text"] = {"verbosity": request.verbosity}
         if request.max_output_tokens is not None:

@@ -9,6 +9,8 @@ run several loops in one process.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -102,6 +104,21 @@ def sdk_usage(usage: Any, prompt: str, completion: str) -> Usage:
     )
 
 
+@functools.cache
+def sdk_parameters(create: Any) -> frozenset[str]:
+    """The keyword arguments an SDK ``create`` method declares."""
+    return frozenset(inspect.signature(create).parameters)
+
+
+def split_body(body: dict[str, Any], create: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the fields ``create`` takes as keyword arguments, the rest): the rest (``top_k``,
+    ``min_p``, ``chat_template_kwargs``, OpenRouter's ``reasoning`` in Chat Completions) travels
+    in ``extra_body``, which the SDK merges into the same JSON body."""
+    known = sdk_parameters(create)
+    return ({k: v for k, v in body.items() if k in known},
+            {k: v for k, v in body.items() if k not in known})  # fmt: skip
+
+
 class SdkClient(ABC):
     """A `ModelClient` over one endpoint of the SDK. The modes differ only in where the
     conversation goes in the body, the options only they have, the SDK resource they call, how
@@ -112,6 +129,8 @@ class SdkClient(ABC):
     messages_field: str
     #: The (prompt, completion) names of the token counts, as `sdk_usage` takes them.
     usage_names: tuple[str, str]
+    #: The SDK method this mode calls (unbound): its parameters say what is not `extra_body`.
+    create_method: Any
 
     def __init__(self, settings: SdkSettings, retry: RetryPolicy) -> None:
         self.settings = settings
@@ -119,14 +138,16 @@ class SdkClient(ABC):
         self._sdk = LazySdkClient(settings)
 
     def request_body(self, request: ModelRequest) -> dict[str, Any]:
+        """The JSON body as sent (`extra_body` fields merged in, as the SDK merges them)."""
         body: dict[str, Any] = {
             "model": request.model,
             self.messages_field: [{"role": m["role"], "content": m["content"]}
                                   for m in request.messages],
         }
         body.update(self.options(request))
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
+        body.update(request.sampling())
+        if request.enable_thinking is not None:
+            body["chat_template_kwargs"] = {"enable_thinking": request.enable_thinking}
         return body
 
     @abstractmethod
@@ -141,13 +162,14 @@ class SdkClient(ABC):
     def read(self, resp: Any) -> Answer: ...
 
     async def complete(self, request: ModelRequest) -> Completion:
-        body = self.request_body(request)
+        body, extra = split_body(self.request_body(request), self.create_method)
         headers = task_headers(request.task_id)
         client = self._sdk.get()
         started = time.perf_counter()
 
         async def call() -> Any:
-            return await self.endpoint(client).create(**body, extra_headers=headers)
+            return await self.endpoint(client).create(**body, extra_body=extra or None,
+                                                      extra_headers=headers)
 
         outcome = await call_with_retries(call, self.retry)
         duration_ms = (time.perf_counter() - started) * 1000.0

@@ -27,6 +27,7 @@ import click
 
 from harness.errors import UserError
 from harness.models.base import API_MODES
+from harness.models.plan import REASONING_SUMMARIES, SAMPLING_MODES
 from harness.sandbox.backend import BACKENDS, RUNTIMES
 from harness.sandbox.limits import (
     MAX_BATCH_BUDGET_S,
@@ -219,14 +220,29 @@ class RunConfig:
                                     "OpenAI-compatible base URL.", "model",
                                     aliases=("--api-base-url",))  # fmt: skip
     reasoning_effort: str | None = _setting("high", Nullable(click.Choice(REASONING_EFFORTS)),
-                                            "REASONING_EFFORT",
-                                            "Reasoning effort (null: not sent).",
-                                            "model")  # fmt: skip
+                                            "REASONING_EFFORT", "Reasoning effort, for models "
+                                            "that take one (none: not sent; OpenRouter: a "
+                                            "2000/8000/32000-token budget).", "model")  # fmt: skip
+    reasoning_summary: str | None = _setting(None, Nullable(click.Choice(REASONING_SUMMARIES)),
+                                             "REASONING_SUMMARY", "Ask for a reasoning summary "
+                                             "(Responses API).", "model", shown="off")  # fmt: skip
     verbosity: str | None = _setting("low", Nullable(click.Choice(VERBOSITIES)), "VERBOSITY",
-                                     "Verbosity (null: not sent).", "model")  # fmt: skip
-    max_output_tokens: int | None = _setting(20000, click.IntRange(1, MAX_OUTPUT_TOKENS),
-                                             "MAX_OUTPUT_TOKENS", "Output token cap.",
-                                             "model")  # fmt: skip
+                                     "Verbosity, for models that take it.", "model")  # fmt: skip
+    max_output_tokens: int | None = _setting(None, click.IntRange(1, MAX_OUTPUT_TOKENS),
+                                             "MAX_OUTPUT_TOKENS", "Output token cap, at most the "
+                                             "model's ceiling (unknown model: not sent).", "model",
+                                             aliases=("--max-tokens",),
+                                             shown="20000 or the ceiling")  # fmt: skip
+    temperature: float | None = _setting(None, Nullable(click.FloatRange(0, 2)), "TEMPERATURE",
+                                         "Sampling temperature (reasoning models refuse it).",
+                                         "model", shown="not sent")  # fmt: skip
+    sampling_mode: str = _setting("off", click.Choice(SAMPLING_MODES), "SAMPLING_MODE",
+                                  "auto: the ARC seed's adaptive sampling, min_p 0.05 for a "
+                                  "host:port endpoint, else top_k 50 and top_p 0.9 (what the "
+                                  "model takes); off: --temperature only.", "model")  # fmt: skip
+    qwen_no_think: bool = _setting(False, bool, "QWEN_NO_THINK", "Qwen on an open-weight "
+                                   "server: chat_template_kwargs enable_thinking=false, 120 s "
+                                   "per call at most.", "model")  # fmt: skip
     tool_choice: str | None = _setting("auto", Nullable(click.Choice(TOOL_CHOICES)),
                                        "TOOL_CHOICE", "Tool choice (null: not sent).",
                                        "model")  # fmt: skip

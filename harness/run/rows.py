@@ -48,6 +48,7 @@ class AnswerFields(TypedDict, total=False):
 
     started_at: float
     prompt: str  # the last user message of the first turn
+    sampling: dict[str, float]  # temperature/top_p/top_k/min_p as sent; {}: the API's defaults
     prompt_tokens: int
     completion_tokens: int  # includes reasoning_tokens
     reasoning_tokens: int

@@ -238,7 +238,8 @@ class Runner:
         row.update(task.row_fields())
         completion = await self.client.complete(request)
         answer = answer_fields(completion, self.cost)  # the row's key order is the artifact's
-        row.update(started_at=round(started, 3), prompt=task.messages()[-1]["content"], **answer)
+        row.update(started_at=round(started, 3), prompt=task.messages()[-1]["content"],
+                   sampling=request.sampling(), **answer)  # fmt: skip
         row.update(code=None, code_lines=0, compile_error=None, **{self.options.score_key: 0.0})
         for metric in self.options.metrics:
             row.setdefault(metric, 0.0)

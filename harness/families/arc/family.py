@@ -52,9 +52,12 @@ CSV_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-# The request settings each task log and summary records (in this order).
-SAMPLING_FIELDS: tuple[str, ...] = ("reasoning_effort", "verbosity", "max_output_tokens",
-                                    "tool_choice", "enable_code_interpreter")  # fmt: skip
+# The request settings each task log and summary records (in this order); what each attempt
+# sent is its row's ``sampling``.
+SAMPLING_FIELDS: tuple[str, ...] = ("reasoning_effort", "reasoning_summary", "verbosity",
+                                    "max_output_tokens", "temperature", "sampling_mode",
+                                    "qwen_no_think", "tool_choice",
+                                    "enable_code_interpreter")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,15 @@ def task_log_name(task_id: str, run: int, repeat_runs: int) -> str:
     (a non-ASCII id gets a hash suffix, never an error)."""
     safe = safe_file_name(task_id)
     return f"{safe}.json" if repeat_runs <= 1 else f"{safe}_run{int(run)}.json"
+
+
+def seed_api_mode(config: RunConfig, mode_chosen: bool) -> RunConfig:
+    """The API an ARC run calls: the ARC seed speaks Chat Completions to every custom base URL
+    (vLLM, OpenRouter, gateways), so a base URL means ``chat_completions`` unless the API mode
+    was chosen (``--api-mode`` or ``API_MODE``); OpenAI's own endpoint keeps the default."""
+    if mode_chosen or not config.base_url or config.api_mode == "chat_completions":
+        return config
+    return dataclasses.replace(config, api_mode="chat_completions")
 
 
 def make_tasks(arc_tasks: Sequence[ArcTask], opts: ArcOptions) -> list[ArcEvalTask]:
