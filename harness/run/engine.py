@@ -175,10 +175,12 @@ async def _loop(runner: Runner, tasks: Sequence[AttemptTask], session: ModelSess
 
 
 def _row_base(config: RunConfig, session: ModelSession, options: RunnerOptions) -> dict[str, Any]:
-    """The run's settings copied into every attempt row (``harness.run.rows.RunSettings``)."""
+    """The run's settings copied into every attempt row (``harness.run.rows.RunSettings``);
+    the model settings as sent, i.e. fitted to the model (``harness.models.plan``)."""
+    sent = session.template
     return {"run_id": config.run_id, "model": config.model, "api_mode": config.api_mode,
-            "reasoning_effort": config.reasoning_effort, "verbosity": config.verbosity,
-            "policy": config.policy, "max_output_tokens": config.max_output_tokens,
+            "reasoning_effort": sent.reasoning_effort, "verbosity": sent.verbosity,
+            "policy": config.policy, "max_output_tokens": sent.max_output_tokens,
             "tool_choice": config.tool_choice,
             "enable_code_interpreter": config.enable_code_interpreter,
             "api_base_url": redact_url(config.base_url), "num_trials": options.num_trials,
