@@ -32,15 +32,15 @@ def eval_group() -> None:
 @setting_options("grid", "model", "data", "run")
 @click.option("--resume", "resume", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Continue the run in this directory.")
-@click.option("--dry-run", is_flag=True, default=False,
-              help="Print the exact request bodies and exit (no key, no sandbox).")
+@setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
 @click.pass_context
-def erm(ctx: click.Context, resume: Path | None, dry_run: bool, no_progress: bool,
-        **params: Any) -> None:  # fmt: skip
+def erm(ctx: click.Context, resume: Path | None, no_progress: bool, **params: Any) -> None:
     """Hidden-mapping tasks: programs for fn_a..fn_q, scored on validation and test inputs."""
     given = command_line_values(ctx, params)
-    given["dry_run"] = dry_run
+    # A dry run only ever spends less: DRY_RUN=1 counts even on a resume, where other
+    # variables do not (a resume that would have run for real prints its requests instead).
+    given["dry_run"] = params["dry_run"]
     given["progress"] = not no_progress
     store: RunStore | None = None
     if resume is not None:
@@ -78,14 +78,13 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
 @click.option("--transduction-filter/--no-transduction-filter", default=True, show_default=True,
               help="Record hard-coded programs without running or counting them.")
 @setting_options("model", "run", defaults={"mock_policy": "arc"})
-@click.option("--dry-run", is_flag=True, default=False,
-              help="Print the exact request bodies and exit (no key, no sandbox).")
+@setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
-def arc(transduction_filter: bool, dry_run: bool, no_progress: bool, **params: Any) -> None:
+def arc(transduction_filter: bool, no_progress: bool, **params: Any) -> None:
     """ARC-AGI tasks: programs `transform(grid)`, voted over attempts, official pass@2 score."""
     arc_values = {k: params.pop(k) for k in ARC_FIELDS}
     opts = ArcOptions(**arc_values, transduction_filter=transduction_filter)
-    config = RunConfig.resolve(params | {"dry_run": dry_run, "progress": not no_progress})
+    config = RunConfig.resolve(params | {"progress": not no_progress})
     family = ArcFamily(opts)
     if config.dry_run:
         engine.dry_run(config, family)

@@ -205,8 +205,8 @@ class RunConfig:
     num_trials: int = _setting(1, click.IntRange(1, MAX_TRIALS), "NUM_TRIALS",
                                "Trials per grid point.", "grid")  # fmt: skip
     # model
-    model: str = _setting("gpt-5", str, "MODEL", "Model name; 'mock' starts the mock model.",
-                          "model")  # fmt: skip
+    model: str = _setting("gpt-5", str, ("MODEL", "OPENAI_MODEL"),
+                          "Model name; 'mock' starts the mock model.", "model")  # fmt: skip
     api_mode: str = _setting("responses", click.Choice(API_MODES), "API_MODE",
                              "OpenAI API to call.", "model")  # fmt: skip
     base_url: str | None = _setting(None, Nullable(click.STRING),
@@ -217,7 +217,8 @@ class RunConfig:
                                             "REASONING_EFFORT",
                                             "Reasoning effort (null: not sent).",
                                             "model")  # fmt: skip
-    verbosity: str | None = _setting("low", Nullable(click.Choice(VERBOSITIES)), "VERBOSITY",
+    verbosity: str | None = _setting("low", Nullable(click.Choice(VERBOSITIES)),
+                                     ("VERBOSITY", "TEXT_VERBOSITY"),
                                      "Verbosity (null: not sent).", "model")  # fmt: skip
     max_output_tokens: int | None = _setting(20000, click.IntRange(1, MAX_OUTPUT_TOKENS),
                                              "MAX_OUTPUT_TOKENS", "Output token cap.",
@@ -252,7 +253,8 @@ class RunConfig:
     concurrency: int = _setting(5, click.IntRange(1, MAX_CONCURRENCY), "CONCURRENCY",
                                 "Attempts in flight at once.")  # fmt: skip
     timeout: float = _setting(1200.0, click.FloatRange(0, MAX_TIMEOUT_S, min_open=True),
-                              "REQUEST_TIMEOUT", "Seconds per API call.")  # fmt: skip
+                              ("REQUEST_TIMEOUT", "PER_CALL_TIMEOUT_S"),
+                              "Seconds per API call.")  # fmt: skip
     retry_delay: float = _setting(1.0, click.FloatRange(0, MAX_RETRY_DELAY_S), "RETRY_DELAY",
                                   "Base backoff between API retries, seconds.")  # fmt: skip
     # sandbox
@@ -285,7 +287,9 @@ class RunConfig:
     fail_rate: float = _setting(0.0, click.FloatRange(0, 1), "MOCK_FAIL_RATE",
                                 "Mock model: share of requests failing with 429/500/stall.")
     # behaviour (each command writes its own flags for these)
-    dry_run: bool = _setting(False, bool, group="")
+    dry_run: bool = _setting(False, bool, "DRY_RUN",
+                             "Print the exact request bodies and exit (no key, no sandbox, "
+                             "nothing written).", group="")  # fmt: skip
     progress: bool = _setting(True, bool, group="")
 
     # ------------------------------------------------------------------ building
