@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from harness.cli.log_options import log_options
 from harness.cli.run_options import command_line_values, setting_option, setting_options
 from harness.families.arc.data import DATASETS
 from harness.families.arc.family import ArcFamily, ArcOptions
@@ -34,6 +35,7 @@ def eval_group() -> None:
               default=None, help="Continue the run in this directory.")
 @setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
+@log_options(group=False)
 @click.pass_context
 def erm(ctx: click.Context, resume: Path | None, no_progress: bool, **params: Any) -> None:
     """Hidden-mapping tasks: programs for fn_a..fn_q, scored on validation and test inputs."""
@@ -80,6 +82,7 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
 @setting_options("model", "run", defaults={"mock_policy": "arc"})
 @setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
+@log_options(group=False)
 def arc(transduction_filter: bool, no_progress: bool, **params: Any) -> None:
     """ARC-AGI tasks: programs `transform(grid)`, voted over attempts, official pass@2 score."""
     arc_values = {k: params.pop(k) for k in ARC_FIELDS}

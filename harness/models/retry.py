@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,10 +24,12 @@ from typing import Any, Generic, TypeVar
 import openai
 
 from harness.models.base import ErrorKind
+from harness.untrusted_text import printable
 
 T = TypeVar("T")
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
+_LOG = logging.getLogger("harness.models")
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,8 @@ async def call_with_retries(
         except (openai.OpenAIError, TimeoutError) as exc:
             kind, retryable, retry_after = classify(exc)
             if not retryable or attempts > policy.max_retries:
+                _LOG.info("model call failed for good after %d call(s): %s", attempts,
+                          printable(describe(exc)))  # fmt: skip
                 return RetryOutcome(
                     value=None,
                     attempts=attempts,
@@ -132,6 +137,8 @@ async def call_with_retries(
                 )
             delay = policy.backoff(attempts - 1, retry_after)
             delays.append(delay)
+            _LOG.info("model call %d failed (%s); retrying in %.2f s", attempts,
+                      printable(describe(exc)), delay)  # fmt: skip
             await policy.sleep(delay)
             continue
         return RetryOutcome(
