@@ -31,7 +31,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
     monkeypatch.setattr(eval_cli.engine, "run", lambda config, *a, **k: seen.update(config=config))
     monkeypatch.setattr(eval_cli, "resume_config", fake_resume)
-    monkeypatch.setattr(eval_cli, "finished", lambda run: None)
+    monkeypatch.setattr(eval_cli, "finished", lambda *a: None)
     return seen
 
 

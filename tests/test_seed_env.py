@@ -70,7 +70,7 @@ def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     monkeypatch.setattr(eval_cli.engine, "run", lambda *a, **k: calls.append("run"))
     monkeypatch.setattr(eval_cli.engine, "dry_run", lambda *a, **k: calls.append("dry_run"))
-    monkeypatch.setattr(eval_cli, "finished", lambda run: None)
+    monkeypatch.setattr(eval_cli, "finished", lambda *a: None)
     return calls
 
 

@@ -14,7 +14,13 @@ from typing import Any
 import click
 
 from harness.cli.log_options import log_options
-from harness.cli.run_options import command_line_values, setting_option, setting_options
+from harness.cli.run_options import (
+    command_line_values,
+    export_options,
+    setting_option,
+    setting_options,
+    take_exports,
+)
 from harness.families.arc.data import DATASETS
 from harness.families.arc.family import ArcFamily, ArcOptions
 from harness.families.erm.family import ErmFamily
@@ -35,10 +41,12 @@ def eval_group() -> None:
               default=None, help="Continue the run in this directory.")
 @setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
+@export_options()
 @log_options(group=False)
 @click.pass_context
 def erm(ctx: click.Context, resume: Path | None, no_progress: bool, **params: Any) -> None:
     """Hidden-mapping tasks: programs for fn_a..fn_q, scored on validation and test inputs."""
+    targets = take_exports(params)
     given = command_line_values(ctx, params)
     # A dry run only ever spends less: DRY_RUN=1 counts even on a resume, where other
     # variables do not (a resume that would have run for real prints its requests instead).
@@ -53,7 +61,7 @@ def erm(ctx: click.Context, resume: Path | None, no_progress: bool, **params: An
     if config.dry_run:
         engine.dry_run(config, family)
         return
-    finished(engine.run(config, family, store=store, argv=sys.argv))
+    finished(engine.run(config, family, store=store, argv=sys.argv), targets)
 
 
 # ---------------------------------------------------------------------- ARC
@@ -82,9 +90,11 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
 @setting_options("model", "run", defaults={"mock_policy": "arc"})
 @setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
+@export_options()
 @log_options(group=False)
 def arc(transduction_filter: bool, no_progress: bool, **params: Any) -> None:
     """ARC-AGI tasks: programs `transform(grid)`, voted over attempts, official pass@2 score."""
+    targets = take_exports(params)
     arc_values = {k: params.pop(k) for k in ARC_FIELDS}
     opts = ArcOptions(**arc_values, transduction_filter=transduction_filter)
     config = RunConfig.resolve(params | {"progress": not no_progress})
@@ -92,17 +102,20 @@ def arc(transduction_filter: bool, no_progress: bool, **params: Any) -> None:
     if config.dry_run:
         engine.dry_run(config, family)
         return
-    finished(engine.run(config, family, argv=sys.argv))
+    finished(engine.run(config, family, argv=sys.argv), targets)
 
 
-def finished(run: engine.Finished) -> None:
-    """After a run: its HTML report (a failure there is a warning, never a lost run) and where
-    it all is."""
+def finished(run: engine.Finished, targets: dict[str, str | None]) -> None:
+    """After a run: its HTML report (a failure there is a warning, never a lost run), the
+    copies asked for by --out-jsonl and the like, and where it all is."""
     from rich.console import Console
 
     from harness.report.html import write_report_quietly
+    from harness.run.exports import export_results
     from harness.untrusted_text import console_text
 
     console = Console()
     write_report_quietly(run.run_dir, console)
+    for name, dest in export_results(run.run_dir, targets):
+        console.print(f"copied {name} to {console_text(dest)}", highlight=False)
     console.print(f"run directory: {console_text(run.run_dir)}", highlight=False)
