@@ -152,6 +152,7 @@ tool_choice=TOOL_CHOICE enable_code_interpreter=ENABLE_CODE_INTERPRETER input_ra
 output_rate=OUTPUT_RATE max_retries=MAX_RETRIES train_size=TRAIN_SIZE val_size=VAL_SIZE
 test_size=TEST_SIZE seed=GLOBAL_SEED dataset_dir=DATASET_DIR tabular_dir=TABULAR_DIR
 concurrency=CONCURRENCY timeout=REQUEST_TIMEOUT,PER_CALL_TIMEOUT_S retry_delay=RETRY_DELAY
+request_delay=REQUEST_DELAY
 backend=SANDBOX_BACKEND
 runtime=HARNESS_RUNTIME workers=SANDBOX_WORKERS time_limit=TIME_LIMIT batch_budget=BATCH_BUDGET
 memory_mb=MEMORY_MB policy=SANDBOX_POLICY out_dir=OUT_DIR run_id=RUN_ID mock_policy=MOCK_POLICY

@@ -152,9 +152,9 @@ def resolve_cmd(subset: str, dataset: str, data_dir: Path | None) -> None:
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Directory for train/validation .jsonl and .parquet files.")
-@click.option("--strip-comments", is_flag=True,
+@click.option("--strip-comments", "--clean-code", "strip_comments", is_flag=True,
               help="Remove comments from programs (kept only if they still compile).")
-@click.option("--with-reasoning", is_flag=True,
+@click.option("--with-reasoning/--no-reasoning", "--reasoning", "with_reasoning", default=False,
               help="Prefix the completion of test-correct programs with their reasoning text.")
 @click.option("--val-fraction", type=click.FloatRange(0, 1), default=0.1, show_default=True,
               help="Share of source tasks (whole tasks) put in the validation split.")

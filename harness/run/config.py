@@ -48,6 +48,7 @@ MOCK_POLICIES = ("oracle", "noisy", "arc")  # and replay:FILE
 # and the dataset folder are among them so a resume can always choose the safer sandbox and
 # its own dataset cache (datasets are checked against their seeds on resume).
 RUNTIME_FIELDS = frozenset({"concurrency", "workers", "timeout", "retry_delay", "max_retries",
+                            "request_delay",
                             "dry_run", "progress", "backend", "runtime",
                             "dataset_dir"})  # fmt: skip
 
@@ -201,7 +202,8 @@ class RunConfig:
                                         "Input lengths.", "grid", multiple=True,
                                         shown="each function's own")  # fmt: skip
     attempts: int = _setting(5, click.IntRange(1, MAX_ATTEMPTS), "ATTEMPTS",
-                             "Attempts per trial.", "grid")  # fmt: skip
+                             "Attempts per trial.", "grid",
+                             aliases=("--max_attempts",))  # fmt: skip
     num_trials: int = _setting(1, click.IntRange(1, MAX_TRIALS), "NUM_TRIALS",
                                "Trials per grid point.", "grid")  # fmt: skip
     # model
@@ -216,7 +218,7 @@ class RunConfig:
     reasoning_effort: str | None = _setting("high", Nullable(click.Choice(REASONING_EFFORTS)),
                                             "REASONING_EFFORT",
                                             "Reasoning effort (null: not sent).",
-                                            "model")  # fmt: skip
+                                            "model", aliases=("--reasoning_effort",))  # fmt: skip
     verbosity: str | None = _setting("low", Nullable(click.Choice(VERBOSITIES)),
                                      ("VERBOSITY", "TEXT_VERBOSITY"),
                                      "Verbosity (null: not sent).", "model")  # fmt: skip
@@ -251,12 +253,17 @@ class RunConfig:
                                        shown="<dataset-dir>/raw")  # fmt: skip
     # infrastructure
     concurrency: int = _setting(5, click.IntRange(1, MAX_CONCURRENCY), "CONCURRENCY",
-                                "Attempts in flight at once.")  # fmt: skip
+                                "Attempts in flight at once (API calls in parallel).",
+                                aliases=("--max_workers",))  # fmt: skip
     timeout: float = _setting(1200.0, click.FloatRange(0, MAX_TIMEOUT_S, min_open=True),
                               ("REQUEST_TIMEOUT", "PER_CALL_TIMEOUT_S"),
                               "Seconds per API call.")  # fmt: skip
     retry_delay: float = _setting(1.0, click.FloatRange(0, MAX_RETRY_DELAY_S), "RETRY_DELAY",
                                   "Base backoff between API retries, seconds.")  # fmt: skip
+    request_delay: float = _setting(0.0, click.FloatRange(0, MAX_RETRY_DELAY_S), "REQUEST_DELAY",
+                                    "Seconds an attempt waits before each of its model calls, "
+                                    "holding its --concurrency slot: a crude rate limit.",
+                                    aliases=("--rate_limit_delay",))  # fmt: skip
     # sandbox
     backend: str = _setting("docker", click.Choice(BACKENDS), "SANDBOX_BACKEND",
                             "Sandbox backend.")  # fmt: skip
