@@ -70,13 +70,14 @@ def log_options(*, group: bool) -> Decorator:
     ``LOG_LEVEL`` cannot undo a ``--debug`` typed on the group."""
     choice = click.Choice(LEVELS, case_sensitive=False)
     shared: dict[str, Any] = {} if group else {"expose_value": False, "callback": _apply}
+    default = f"[default: {DEFAULT_LEVEL}]" if group else "[default: harness --log-level's]"
     level = click.option(
         "--log-level", type=choice, default=None, cls=EnvOption,
         envvar=LOG_LEVEL_ENV if group else None, show_envvar=group,
         help="Harness log records shown on stderr from this level up (every step is in "
-             f"runner.log anyway).  [default: {DEFAULT_LEVEL}]", **shared)  # fmt: skip
+             f"runner.log anyway).  {default}", **shared)  # fmt: skip
     debug = click.option("--debug", is_flag=True, default=False,
-                         help="Same as --log-level DEBUG.", **shared)  # fmt: skip
+                         help="Same as --log-level debug.", **shared)  # fmt: skip
 
     def apply(func: Any) -> Any:
         return level(debug(func))
