@@ -127,3 +127,20 @@ def test_request_delay_pauses_before_each_call_not_before_retries(mode):
     assert first.ok and second.ok
     # one pause per request (two), one backoff for the 429's retry (0.0 s, full jitter of 0)
     assert sorted(sleep.delays) == [0.0, 0.75, 0.75]
+
+
+def test_analyze_takes_the_analysis_scripts_run_dir(monkeypatch, tmp_path):
+    """analyze_baseline_run.py / analyze_run_advanced.py took ``--run-dir DIR``."""
+    import harness.report.analyze as analyze_module
+
+    seen: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(analyze_module, "analyze",
+                        lambda run_dirs, out_dir, plots: seen.append(tuple(run_dirs)) or [])
+    a, b = tmp_path / "a", tmp_path / "b"
+    for args in ([str(a), str(b)], ["--run-dir", str(a), "--run-dir", str(b)],
+                 [str(a), "--run-dir", str(b)]):  # fmt: skip
+        result = invoke("analyze", *args, "--no-plots")
+        assert result.exit_code == 0, result.output
+        assert seen[-1] == (a, b)
+    result = invoke("analyze", "--no-plots")
+    assert result.exit_code == 2 and "RUN_DIR" in result.output
