@@ -14,7 +14,9 @@ import errno
 import json
 import os
 import secrets
+import shutil
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -222,11 +224,30 @@ def write_atomic(path: Path | str, data: str | bytes, root: Path | None = None) 
     path = Path(path)
     check_folders(path, root)
     raw = data.encode("utf-8", _ENCODE_ERRORS) if isinstance(data, str) else data
+    _replace(path, lambda fh: fh.write(raw))
+
+
+def copy_atomic(source: Path | str, dest: Path | str, max_bytes: int,
+                root: Path | None = None) -> None:  # fmt: skip
+    """``source`` (a file of the run directory ``root``: read as `read_bytes` reads, never
+    through a link, at most ``max_bytes``) copied to ``dest`` as `write_atomic` writes (a link
+    at ``dest`` is replaced, never written through), streamed: a results file may be large."""
+    source, dest = Path(source), Path(dest)
+    check_folders(source, root)
+    with os.fdopen(open_regular(source, os.O_RDONLY), "rb") as src:
+        if os.fstat(src.fileno()).st_size > max_bytes:
+            raise _too_big(source, max_bytes)
+        check_folders(dest, None)
+        _replace(dest, lambda fh: shutil.copyfileobj(src, fh, 1 << 20))
+
+
+def _replace(path: Path, fill: Callable[[IO[bytes]], object]) -> None:
+    """The atomic replacement of `write_atomic`: ``fill`` writes a fresh temporary file."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, _flags(os.O_WRONLY | os.O_CREAT | os.O_EXCL), 0o644)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
+            fill(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -8,6 +8,9 @@ import pytest
 
 # A secret in the host environment that no program may ever see.
 os.environ.setdefault("HARNESS_TEST_SECRET", "s3cr3t-host-value")
+# A developer's own .env (keys, a model) must not reach the commands the tests invoke; the tests
+# of .env loading name their files.
+os.environ["HARNESS_ENV_FILE"] = "none"
 
 
 @pytest.fixture(scope="session")

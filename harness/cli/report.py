@@ -160,14 +160,22 @@ def usage(paths: tuple[Path, ...], input_rate: float | None, output_rate: float 
 
 
 @click.command("analyze")
-@click.argument("run_dirs", nargs=-1, required=True, type=_RUN_DIR)
+@click.argument("run_dirs", nargs=-1, type=_RUN_DIR)
+@click.option("--run-dir", "named", multiple=True, type=_RUN_DIR,
+              help="A run directory, as the seed's analysis scripts took it (same as giving "
+                   "it as an argument; repeatable).")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the pooled tables of several runs go "
                    "(default: <first run>/analysis/combined).")
 @click.option("--no-plots", is_flag=True, default=False, help="Tables only.")
-def analyze(run_dirs: tuple[Path, ...], out_dir: Path | None, no_plots: bool) -> None:
+def analyze(run_dirs: tuple[Path, ...], named: tuple[Path, ...], out_dir: Path | None,
+            no_plots: bool) -> None:  # fmt: skip
     """Summaries, error rates, attempt progression, leakage audit, research gate (CSV + PNG)."""
     from harness.report.analyze import analyze as do_analyze
+
+    run_dirs = run_dirs + named
+    if not run_dirs:
+        raise click.UsageError("give at least one RUN_DIR (or --run-dir RUN_DIR)")
 
     console = Console(width=max(Console().width, 110))
     for result in do_analyze(run_dirs, out_dir, plots=not no_plots):

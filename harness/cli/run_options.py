@@ -18,6 +18,7 @@ from click.core import ParameterSource
 
 from harness.cli.options import EnvOption, MultiValueOption
 from harness.run.config import SETTINGS, RunConfig, flag_name
+from harness.run.exports import EXPORTS, check_targets
 
 Decorator = Callable[[Any], Any]
 _FIELDS = {f.name: f for f in fields(RunConfig)}
@@ -53,6 +54,27 @@ def setting_options(*groups: str, defaults: Mapping[str, Any] | None = None) -> 
         return func
 
     return apply
+
+
+def export_options() -> Decorator:
+    """``--out-jsonl``, ``--out-csv``, ``--out-manifest`` (``harness.run.exports``): paths, not
+    run settings, so they stay out of the config; `take_exports` takes them back out."""
+
+    def apply(func: Any) -> Any:
+        for export in reversed(EXPORTS):
+            func = click.option(export.flag, export.name, metavar="PATH", default=None,
+                                cls=EnvOption, envvar=export.env, show_envvar=True,
+                                help=export.help)(func)  # fmt: skip
+        return func
+
+    return apply
+
+
+def take_exports(params: dict[str, Any]) -> dict[str, str | None]:
+    """The export paths, removed from a command's ``params`` and checked before the run."""
+    targets = {export.name: params.pop(export.name) for export in EXPORTS}
+    check_targets(targets)
+    return targets
 
 
 def command_line_values(ctx: click.Context, params: Mapping[str, Any]) -> dict[str, Any]:

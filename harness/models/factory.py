@@ -70,6 +70,7 @@ def make_client(
     max_retries: int = 3,
     retry_delay: float = 1.0,
     *,
+    request_delay: float = 0.0,
     env: Mapping[str, str] | None = None,
     require_key: bool = True,
     rng: random.Random | None = None,
@@ -96,7 +97,8 @@ def make_client(
         api_key=key, base_url=resolve_base_url(base_url, env), timeout_s=timeout_s
     )
     retry = RetryPolicy(
-        max_retries=max_retries, retry_delay=retry_delay, timeout_s=timeout_s, rng=rng
+        max_retries=max_retries, retry_delay=retry_delay, timeout_s=timeout_s, rng=rng,
+        request_delay=request_delay,
     )
     if mode == "responses":
         return OpenAIResponsesClient(settings, retry)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,18 +24,22 @@ from typing import Any, Generic, TypeVar
 import openai
 
 from harness.models.base import ErrorKind
+from harness.untrusted_text import printable
 
 T = TypeVar("T")
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
+_LOG = logging.getLogger("harness.models")
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try. `max_retries` counts retries after the first call."""
+    """How hard to try. `max_retries` counts retries after the first call; `request_delay`
+    is a pause before each request (not before its retries, which have their backoff)."""
 
     max_retries: int = 3
     retry_delay: float = 1.0
+    request_delay: float = 0.0
     max_delay: float = 60.0
     timeout_s: float = 600.0
     rng: random.Random | None = None
@@ -122,6 +127,8 @@ async def call_with_retries(
         except (openai.OpenAIError, TimeoutError) as exc:
             kind, retryable, retry_after = classify(exc)
             if not retryable or attempts > policy.max_retries:
+                _LOG.info("model call failed for good after %d call(s): %s", attempts,
+                          printable(describe(exc)))  # fmt: skip
                 return RetryOutcome(
                     value=None,
                     attempts=attempts,
@@ -132,6 +139,8 @@ async def call_with_retries(
                 )
             delay = policy.backoff(attempts - 1, retry_after)
             delays.append(delay)
+            _LOG.info("model call %d failed (%s); retrying in %.2f s", attempts,
+                      printable(describe(exc)), delay)  # fmt: skip
             await policy.sleep(delay)
             continue
         return RetryOutcome(

@@ -165,6 +165,8 @@ class SdkClient(ABC):
         body, extra = split_body(self.request_body(request), self.create_method)
         headers = task_headers(request.task_id)
         client = self._sdk.get()
+        if self.retry.request_delay > 0:  # --request-delay: pacing, not part of the call's time
+            await self.retry.sleep(self.retry.request_delay)
         started = time.perf_counter()
 
         async def call() -> Any:

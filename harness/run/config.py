@@ -50,6 +50,7 @@ MOCK_POLICIES = ("oracle", "noisy", "arc")  # and replay:FILE
 # and the dataset folder are among them so a resume can always choose the safer sandbox and
 # its own dataset cache (datasets are checked against their seeds on resume).
 RUNTIME_FIELDS = frozenset({"concurrency", "workers", "timeout", "retry_delay", "max_retries",
+                            "request_delay",
                             "dry_run", "progress", "backend", "runtime",
                             "dataset_dir"})  # fmt: skip
 
@@ -207,12 +208,13 @@ class RunConfig:
                                         "Input lengths.", "grid", multiple=True,
                                         shown="each function's own")  # fmt: skip
     attempts: int = _setting(5, click.IntRange(1, MAX_ATTEMPTS), "ATTEMPTS",
-                             "Attempts per trial.", "grid")  # fmt: skip
+                             "Attempts per trial.", "grid",
+                             aliases=("--max_attempts",))  # fmt: skip
     num_trials: int = _setting(1, click.IntRange(1, MAX_TRIALS), "NUM_TRIALS",
                                "Trials per grid point.", "grid")  # fmt: skip
     # model
-    model: str = _setting("gpt-5", str, "MODEL", "Model name; 'mock' starts the mock model.",
-                          "model")  # fmt: skip
+    model: str = _setting("gpt-5", str, ("MODEL", "OPENAI_MODEL"),
+                          "Model name; 'mock' starts the mock model.", "model")  # fmt: skip
     api_mode: str = _setting("responses", click.Choice(API_MODES), "API_MODE",
                              "OpenAI API to call.", "model")  # fmt: skip
     base_url: str | None = _setting(None, Nullable(click.STRING),
@@ -222,11 +224,13 @@ class RunConfig:
     reasoning_effort: str | None = _setting("high", Nullable(click.Choice(REASONING_EFFORTS)),
                                             "REASONING_EFFORT", "Reasoning effort, for models "
                                             "that take one (none: not sent; OpenRouter: a "
-                                            "2000/8000/32000-token budget).", "model")  # fmt: skip
+                                            "2000/8000/32000-token budget).", "model",
+                                            aliases=("--reasoning_effort",))  # fmt: skip
     reasoning_summary: str | None = _setting(None, Nullable(click.Choice(REASONING_SUMMARIES)),
                                              "REASONING_SUMMARY", "Ask for a reasoning summary "
                                              "(Responses API).", "model", shown="off")  # fmt: skip
-    verbosity: str | None = _setting("low", Nullable(click.Choice(VERBOSITIES)), "VERBOSITY",
+    verbosity: str | None = _setting("low", Nullable(click.Choice(VERBOSITIES)),
+                                     ("VERBOSITY", "TEXT_VERBOSITY"),
                                      "Verbosity, for models that take it.", "model")  # fmt: skip
     max_output_tokens: int | None = _setting(None, click.IntRange(1, MAX_OUTPUT_TOKENS),
                                              "MAX_OUTPUT_TOKENS", "Output token cap, at most the "
@@ -276,11 +280,17 @@ class RunConfig:
                                    "(also says what x is).", "data")  # fmt: skip
     # infrastructure
     concurrency: int = _setting(5, click.IntRange(1, MAX_CONCURRENCY), "CONCURRENCY",
-                                "Attempts in flight at once.")  # fmt: skip
+                                "Attempts in flight at once (API calls in parallel).",
+                                aliases=("--max_workers",))  # fmt: skip
     timeout: float = _setting(1200.0, click.FloatRange(0, MAX_TIMEOUT_S, min_open=True),
-                              "REQUEST_TIMEOUT", "Seconds per API call.")  # fmt: skip
+                              ("REQUEST_TIMEOUT", "PER_CALL_TIMEOUT_S"),
+                              "Seconds per API call.")  # fmt: skip
     retry_delay: float = _setting(1.0, click.FloatRange(0, MAX_RETRY_DELAY_S), "RETRY_DELAY",
                                   "Base backoff between API retries, seconds.")  # fmt: skip
+    request_delay: float = _setting(0.0, click.FloatRange(0, MAX_RETRY_DELAY_S), "REQUEST_DELAY",
+                                    "Seconds an attempt waits before each of its model calls, "
+                                    "holding its --concurrency slot: a crude rate limit.",
+                                    aliases=("--rate_limit_delay",))  # fmt: skip
     # sandbox
     backend: str = _setting("docker", click.Choice(BACKENDS), "SANDBOX_BACKEND",
                             "Sandbox backend.")  # fmt: skip
@@ -311,7 +321,9 @@ class RunConfig:
     fail_rate: float = _setting(0.0, click.FloatRange(0, 1), "MOCK_FAIL_RATE",
                                 "Mock model: share of requests failing with 429/500/stall.")
     # behaviour (each command writes its own flags for these)
-    dry_run: bool = _setting(False, bool, group="")
+    dry_run: bool = _setting(False, bool, "DRY_RUN",
+                             "Print the exact request bodies and exit (no key, no sandbox, "
+                             "nothing written).", group="")  # fmt: skip
     progress: bool = _setting(True, bool, group="")
 
     # ------------------------------------------------------------------ building

@@ -20,9 +20,11 @@ from harness.run.store import RunStore
 from harness.safe_io import read_json
 from harness.untrusted_text import check_run_id
 
-#: Settings a resume takes from the flags: they change speed or display, never results.
+#: Settings a resume takes from the flags: they change speed or display, never results
+#: (``dry_run``: the resume prints its requests instead of making them).
 RUNTIME_FIELDS: tuple[str, ...] = ("concurrency", "workers", "timeout", "retry_delay",
-                                   "max_retries", "progress", "runtime")  # fmt: skip
+                                   "max_retries", "progress", "runtime", "dry_run",
+                                   "request_delay")  # fmt: skip
 
 
 def resume_config(run_dir: Path, given: dict[str, Any]) -> tuple[RunConfig, RunStore]:

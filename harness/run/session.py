@@ -60,6 +60,7 @@ class ModelSession:
         self.client = make_client(config.api_mode, config.model, base_url=base_url,
                                   timeout_s=timeout, max_retries=config.max_retries,
                                   retry_delay=config.retry_delay,
+                                  request_delay=config.request_delay,
                                   require_key=require_key and not config.dry_run)  # fmt: skip
         self.key_note = self._key_note()
 

@@ -9,7 +9,8 @@ Layout of `<out_dir>/<run_id>/`:
 - `trials/<task>_trial<k>.jsonl`: the attempts of one trial; `<task>` is the task id made a safe
   file name (`harness.untrusted_text.safe_file_name`: an id that had to be changed, such as
   `fn_a/L20`, gets a short hash so two ids never share a file: `fn_a_L20~1c2e..._trial1.jsonl`).
-- `runner.log`: JSON lines, one event each (dataset, attempt, early_stop, trial_done, ...).
+- `runner.log`: JSON lines, one event each (dataset, attempt, early_stop, trial_done, ...),
+  each also echoed as one line to the ``harness.run`` logger (``--log-level``: stderr).
 
 Resume: `attempt_rows()` reads what is there (a torn last line is skipped), `compact()` drops
 old best/summary rows so the final ones are recomputed over every attempt.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import threading
 import time
@@ -39,13 +41,18 @@ from harness.safe_io import (
     read_jsonl,
     write_atomic,
 )
-from harness.untrusted_text import csv_cell, safe_file_name
+from harness.untrusted_text import csv_cell, printable, safe_file_name
 
 JSONL_NAME = "results_attempts.jsonl"
 CSV_NAME = "results_attempts.csv"
 MANIFEST_NAME = "manifest.json"
 LOG_NAME = "runner.log"
 TRIALS_DIR = "trials"
+
+_LOG = logging.getLogger("harness.run")
+#: The level a ``runner.log`` event is echoed at (``--log-level``); any other event: INFO.
+EVENT_LEVELS = {"invocation": logging.DEBUG, "harness_error": logging.WARNING}
+_ECHO_CHARS = 200
 
 
 def _dumps(obj: Any) -> str:
@@ -156,6 +163,7 @@ class RunStore:
         with self._log_lock:
             with open_append(self.log_path, root=self.dir) as fh:
                 fh.write(_dumps(record) + "\n")
+        echo_event(event, fields)
 
     def write_json(self, path: Path, data: Any) -> None:
         """A JSON file of this run directory, replaced atomically (never through a link)."""
@@ -192,6 +200,24 @@ class RunStore:
             write_atomic(self.jsonl_path, "".join(_dumps(row) + "\n" for row in rows),
                          root=self.dir)  # fmt: skip
         return rows
+
+
+def echo_event(event: str, fields: Mapping[str, Any]) -> None:
+    """One ``runner.log`` event as one log line: ``attempt task_id=fn_a/L20 trial=1 ...``;
+    values cut short and made printable (task ids come from data files), a traceback down to
+    its last line (the whole one is in runner.log)."""
+    level = EVENT_LEVELS.get(event, logging.INFO)
+    if not _LOG.isEnabledFor(level):
+        return
+    parts = []
+    for key, value in fields.items():
+        text = value if isinstance(value, str) else _dumps(value)
+        if key == "traceback":
+            text = (text.strip().splitlines() or [""])[-1]
+        if len(text) > _ECHO_CHARS:
+            text = text[:_ECHO_CHARS] + "..."
+        parts.append(f"{key}={printable(text)}")
+    _LOG.log(level, "%s %s", event, " ".join(parts))
 
 
 def read_jsonl_rows(path: Path, root: Path | None = None) -> list[dict[str, Any]]:
