@@ -98,24 +98,27 @@ def test_help_lists_every_seed_spelling(command):
 
 
 def test_export_training_spellings(monkeypatch, tmp_path):
-    """generate_training_data.py's --clean-code and --reasoning / --no-reasoning."""
-    got: list[dict[str, Any]] = []
+    """generate_training_data.py's --clean-code and --reasoning / --no-reasoning (reasoning is
+    on by default, as in the seed)."""
+    got: list[Any] = []
 
-    def fake_records(run_dirs: Any, **kw: Any) -> tuple[list[Any], Any]:
-        got.append(kw)
-        counts = type("Counts", (), {"logs": 0, "attempts": 0, "kept": 0, "dropped": {}})()
+    def fake_records(run_dirs: Any, opts: Any, flt: Any) -> tuple[list[Any], Any]:
+        got.append(opts)
+        counts = type("Counts", (), {"logs": 0, "attempts": 0, "programs": 0, "kept": 0,
+                                     "dropped": {}, "strip_kept_original": 0, "balance": None,
+                                     "as_dict": lambda self: {}})()  # fmt: skip
         return [], counts
 
     monkeypatch.setattr(arc_export, "export_records", fake_records)
-    monkeypatch.setattr(arc_export, "write_export", lambda records, out: {})
+    monkeypatch.setattr(arc_export, "write_export", lambda records, out, **kw: {})
     base = ("arc", "export-training", str(tmp_path), "--out", str(tmp_path / "out"))
     for extra, strip, reasoning in ((["--clean-code", "--reasoning"], True, True),
                                     (["--strip-comments", "--with-reasoning"], True, True),
                                     (["--reasoning", "--no-reasoning"], False, False),
-                                    ([], False, False)):  # fmt: skip
+                                    ([], False, True)):  # fmt: skip
         result = invoke(*base, *extra)
         assert result.exit_code == 0, result.output
-        assert (got[-1]["strip"], got[-1]["reasoning"]) == (strip, reasoning), extra
+        assert (got[-1].strip, got[-1].reasoning) == (strip, reasoning), extra
 
 
 @pytest.mark.parametrize("mode", ["responses", "chat_completions"])
