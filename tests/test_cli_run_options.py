@@ -13,7 +13,8 @@ from click.testing import CliRunner
 import harness.cli.eval as eval_cli
 from harness.cli.main import main
 from harness.errors import UserError
-from harness.run.config import SETTINGS, RunConfig, flag_name
+from harness.run.config import SETTINGS, RunConfig
+from harness.run.settings import flag_name
 
 # Every variable the table reads, cleared so the host's environment cannot leak into a test.
 CLEAN: dict[str, str | None] = {var: None for s in SETTINGS.values() for var in s.env}

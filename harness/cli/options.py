@@ -1,7 +1,7 @@
 """Reusable Click options: environment variables read by the run settings' rule, and
 multi-valued flags written the way the seed READMEs write them.
 
-`EnvOption` reads its `envvar=` the way `harness.run.config.env_value` does (stripped, blank =
+`EnvOption` reads its `envvar=` the way `harness.run.settings.env_value` does (stripped, blank =
 unset), and a bad value there is one line naming the variable, not a usage error: the command
 line was fine.
 
@@ -20,7 +20,7 @@ import click
 from click.core import ParameterSource
 
 from harness.errors import UserError
-from harness.run.config import env_value, split_values
+from harness.run.settings import env_value, split_values
 
 
 class EnvOption(click.Option):

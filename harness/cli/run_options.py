@@ -17,8 +17,9 @@ import click
 from click.core import ParameterSource
 
 from harness.cli.options import EnvOption, MultiValueOption
-from harness.run.config import SETTINGS, RunConfig, flag_name
+from harness.run.config import SETTINGS, RunConfig
 from harness.run.exports import EXPORTS, check_targets
+from harness.run.settings import flag_name
 
 Decorator = Callable[[Any], Any]
 _FIELDS = {f.name: f for f in fields(RunConfig)}

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import secrets
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 import click
@@ -28,6 +27,14 @@ import click
 from harness.errors import UserError
 from harness.models.base import API_MODES
 from harness.models.plan import REASONING_SUMMARIES, SAMPLING_MODES
+from harness.run.settings import (
+    MockPolicy,
+    Nullable,
+    Setting,
+    _setting,
+    env_value,
+    flag_name,
+)
 from harness.sandbox.backend import BACKENDS, RUNTIMES
 from harness.sandbox.limits import (
     MAX_BATCH_BUDGET_S,
@@ -44,7 +51,6 @@ ERM_PROMPT_VERSIONS = ("llm_erm", "erm_v1")  # harness.families.erm.prompt.PROMP
 REASONING_EFFORTS = ("minimal", "low", "medium", "high", "none")
 VERBOSITIES = ("low", "medium", "high")
 TOOL_CHOICES = ("auto", "none", "required")
-MOCK_POLICIES = ("oracle", "noisy", "arc")  # and replay:FILE
 
 # Fields that may differ when a run is resumed: they change speed, not results. The backend
 # and the dataset folder are among them so a resume can always choose the safer sandbox and
@@ -74,117 +80,6 @@ MAX_OUTPUT_TOKENS = 10_000_000
 MAX_TIMEOUT_S = 86400.0
 MAX_RETRY_DELAY_S = 3600.0
 _LIMITS = Limits()  # the sandbox's own defaults are the run's
-
-_SPLIT = re.compile(r"[,\s]+")
-
-
-def split_values(raw: Sequence[str]) -> list[str]:
-    """Flatten `("fn_a fn_b", "fn_c,fn_d")` into `["fn_a", "fn_b", "fn_c", "fn_d"]`: how a list
-    is written in a flag (`--functions fn_a,fn_b`) or a variable (`FUNCTIONS="fn_a fn_b"`)."""
-    return [item for chunk in raw for item in _SPLIT.split(str(chunk).strip()) if item]
-
-
-def env_value(names: str | Sequence[str] | None, env: Mapping[str, str]) -> tuple[str, str] | None:
-    """``(name, value)`` of the first of ``names`` set to something not blank, stripped. The one
-    rule for reading a setting from the environment: click's ``envvar=`` goes through it too
-    (``harness.cli.options.EnvOption``), so ``ATTEMPTS=" "`` counts as unset on both paths."""
-    for name in [names] if isinstance(names, str) else names or ():
-        text = (env.get(name) or "").strip()
-        if text:
-            return name, text
-    return None
-
-
-def flag_name(name: str) -> str:
-    """The flag of a field: ``test_size`` -> ``--test-size`` (error messages name the flag)."""
-    return "--" + name.replace("_", "-")
-
-
-# ---------------------------------------------------------------------- types the table uses
-class Nullable(click.ParamType):
-    """``inner``, or None when written ``null`` or empty: how an optional setting is switched
-    off, e.g. ``REASONING_EFFORT=null`` for a model that takes no reasoning effort."""
-
-    def __init__(self, inner: click.ParamType) -> None:
-        self.inner = inner
-        self.name = inner.name
-
-    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
-        return self.inner.get_metavar(param, ctx)
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if value is None or (isinstance(value, str) and value.lower() in ("", "null")):
-            return None
-        return self.inner.convert(value, param, ctx)
-
-
-class MockPolicy(click.ParamType):
-    """The mock model's answers: oracle | noisy | arc | replay:FILE (a file of this host)."""
-
-    name = "mock policy"
-
-    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
-        return "[oracle|noisy|arc|replay:FILE]"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        text = str(value)
-        if text in MOCK_POLICIES or (text.startswith("replay:") and len(text) > len("replay:")):
-            return text
-        self.fail("must be oracle, noisy, arc or replay:FILE", param, ctx)
-
-
-def _loose(kind: click.ParamType) -> click.ParamType:
-    """``kind`` without its range or choices: a manifest's values are read first and judged
-    by ``RunConfig.validate`` after (a rerun replaces some before that)."""
-    if isinstance(kind, Nullable):
-        return Nullable(_loose(kind.inner))
-    if isinstance(kind, click.IntRange):
-        return click.INT
-    if isinstance(kind, click.FloatRange):
-        return click.FLOAT
-    return click.STRING if isinstance(kind, (click.Choice, MockPolicy)) else kind
-
-
-@dataclass(frozen=True)
-class Setting:
-    """How one `RunConfig` field is set from outside (see the module docstring). ``group``
-    says which commands offer it as a flag (grid, model, data, run; "" = the command writes its
-    own flag); ``shown`` is the default as ``--help`` words it where the value would not help."""
-
-    type: click.ParamType
-    env: tuple[str, ...]
-    help: str
-    group: str
-    aliases: tuple[str, ...] = ()
-    multiple: bool = False  # a tuple of `type` items, written `a b c` or `a,b,c`
-    shown: str | None = None
-
-    def convert(self, raw: Any, where: str, *, check: bool = True) -> Any:
-        """``raw`` (a flag's value, an environment string, a manifest's JSON value) as the
-        field's value, within the type's range unless ``check`` is off; a one-line
-        ``UserError`` naming ``where`` (the flag, and the variable if it came from one)."""
-        kind = self.type if check else _loose(self.type)
-        try:
-            if not self.multiple:
-                return kind.convert(raw, None, None)
-            items = split_values([raw]) if isinstance(raw, str) else raw
-            if not isinstance(items, (list, tuple)):
-                raise click.BadParameter(f"{raw!r} is not a list")
-            return tuple(kind.convert(item, None, None) for item in items)
-        except click.BadParameter as exc:
-            raise UserError(f"Invalid value for {where}: {exc.message}") from None
-
-
-def _setting(default: Any, kind: Any, env: str | tuple[str, ...] = (), help: str = "",  # noqa: A002
-             group: str = "run", **more: Any) -> Any:  # fmt: skip
-    """A `RunConfig` field whose default and `Setting` are written together (a callable
-    default is a factory, evaluated per config)."""
-    env = (env,) if isinstance(env, str) else env
-    meta = {"setting": Setting(click.types.convert_type(kind), env, help, group, **more)}
-    if callable(default):
-        return field(default_factory=default, metadata=meta)
-    return field(default=default, metadata=meta)
-
 
 def _default_workers() -> int:
     return max(1, os.cpu_count() or 1)
