@@ -51,12 +51,6 @@ class ArcTask:
         )
 
     @property
-    def first_pair_size(self) -> int:
-        """Cells of the first train input + first train output (for grid_size_distributed)."""
-        first = self.train[0]
-        return _cells(first.input) + (_cells(first.output) if first.output is not None else 0)
-
-    @property
     def test_outputs(self) -> list[Grid | None]:
         return [pair.output for pair in self.test]
 
