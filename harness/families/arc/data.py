@@ -54,6 +54,13 @@ class ArcTask:
     def test_outputs(self) -> list[Grid | None]:
         return [pair.output for pair in self.test]
 
+    @property
+    def test_cells(self) -> int | None:
+        """Cells of every test output: a run's pixel total for this task (None: not shipped)."""
+        if any(pair.output is None for pair in self.test):
+            return None
+        return sum(_cells(pair.output) for pair in self.test if pair.output is not None)
+
 
 def _cells(grid: Grid) -> int:
     return len(grid) * len(grid[0])
