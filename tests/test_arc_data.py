@@ -72,17 +72,6 @@ def test_task_size_counts_all_cells() -> None:
     task = find_task("arc-agi-1", "6150a2bd")
     # 2 train pairs + 1 test pair, every grid 3x3
     assert task.size == 3 * 2 * 9
-    assert task.first_pair_size == 18
-
-
-def test_shortest_longest_middle_order_and_ties() -> None:
-    all_tasks = load_dataset("arc-agi-1", "training")
-    ordered = sorted(all_tasks, key=lambda t: (t.size, t.task_id))
-    assert ids(resolve_subset("arc-agi-1", "shortest_training_7")) == ids(ordered[:7])
-    assert ids(resolve_subset("arc-agi-1", "longest_training_3")) == ids(ordered[::-1][:3])
-    middle = resolve_subset("arc-agi-1", "middle_training_10")
-    assert ids(middle) == ids(ordered[195:205])
-    assert ids(resolve_subset("arc-agi-1", "shortest_10")) == ids(ordered[:10])
 
 
 def test_evaluation_split_and_clipping() -> None:
@@ -91,15 +80,6 @@ def test_evaluation_split_and_clipping() -> None:
     assert len(resolve_subset("arc-agi-2", "all_evaluation")) == 120
     with pytest.raises(UserError, match="positive"):
         resolve_subset("arc-agi-1", "shortest_training_0")
-
-
-def test_grid_size_distributed() -> None:
-    tasks = load_dataset("arc-agi-1", "evaluation")
-    ordered = sorted(tasks, key=lambda t: (t.first_pair_size, t.task_id))
-    expected = [ordered[int(i * 400 / 30)].task_id for i in range(30)]
-    got = resolve_subset("arc-agi-1", "grid_size_distributed_30_evaluation")
-    assert ids(got) == expected
-    assert ids(got)[0] == ordered[0].task_id
 
 
 def test_random_split_is_seed_42_chunks() -> None:

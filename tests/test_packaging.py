@@ -59,6 +59,7 @@ def test_an_installed_wheel_writes_a_report_away_from_the_checkout(wheel_site, t
     assert "harness/report/templates/report.html.j2" in names
     assert {f"harness/families/arc/prompts/{n}.txt" for n in ("arc_v1", "soar", "soar_system",
                                                              "soar_feedback")} <= names
+    assert "harness/families/arc/seed_subsets.json" in names
 
     run = tmp_path / "elsewhere" / "erm-v1"
     shutil.copytree(FIXTURE, run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli.main import main
+from harness.families.arc.data import find_task
 from harness.families.arc.prompt import format_grid
 from tests.row_schema import undeclared
 
@@ -91,6 +93,35 @@ def test_mock_arc_policy_on_shortest_training_10(tmp_path: Path) -> None:
     assert manifest["task_family"] == "arc" and manifest["status"] == "complete"
     assert manifest["schema"] == "harness.manifest/1" and len(manifest["invocations"]) == 1
     assert manifest["config"]["mock_policy"] == "arc" and manifest["config"]["attempts"] == 4
+
+
+def test_pixel_accuracy_in_the_summary_and_pass_at_k_in_analyze(tmp_path: Path) -> None:
+    """Run-level pixels are the sum of the tasks' (the cells of every test output, whatever the
+    attempts did), and analyze's pass@attempts is the run's oracle rate."""
+    result, run_dir, summary = _eval(tmp_path, "--limit", "2", "--attempts", "2",
+                                     "--workers", "1")  # fmt: skip
+    m, tasks = summary["metrics"], summary["tasks"]
+    cells = {tid: find_task("arc-agi-1", tid).test_cells for tid in summary["task_ids"]}
+    assert set(tasks) == set(cells) and len(cells) == 2
+    for tid, task in tasks.items():
+        assert task["total_pixels"] == cells[tid]
+        assert 0 <= task["correct_pixels"] <= task["total_pixels"]
+        assert task["pixel_accuracy"] == round(task["correct_pixels"] / task["total_pixels"], 6)
+        assert task["score"] < 1.0 or task["correct_pixels"] == task["total_pixels"]
+    assert m["total_pixels"] == sum(cells.values())
+    assert m["correct_pixels"] == sum(t["correct_pixels"] for t in tasks.values())
+    assert m["pixel_accuracy"] == round(m["correct_pixels"] / m["total_pixels"], 6)
+    assert summary["runs"][0]["metrics"]["pixel_accuracy"] == m["pixel_accuracy"]
+    assert f"pixel accuracy {m['correct_pixels']}/{m['total_pixels']}" in result.output
+
+    analyzed = CliRunner().invoke(main, ["analyze", str(run_dir), "--no-plots"])
+    assert analyzed.exit_code == 0, analyzed.output
+    assert "ARC pass@k" in analyzed.output
+    with open(run_dir / "analysis" / "arc_pass_at_k.csv") as f:
+        curve = list(csv.DictReader(f))
+    assert [int(r["k"]) for r in curve] == [1, 2]
+    assert float(curve[0]["pass_at_k"]) <= float(curve[1]["pass_at_k"])
+    assert float(curve[1]["pass_at_k"]) == pytest.approx(m["oracle_rate"], abs=1e-6)
 
 
 def test_replay_scores_every_test_input_and_fractional_credit(tmp_path: Path) -> None:
@@ -191,6 +222,9 @@ def test_repeat_runs_aggregate(tmp_path: Path) -> None:
     assert agg["score"]["n"] == 2 and sorted(agg["score"]["values"]) == scores
     assert agg["score"]["ci_low"] <= agg["score"]["mean"] <= agg["score"]["ci_high"]
     assert "aggregate over runs" in result.output
+    # run 1 flips (6 of 6 cells), run 2 copies the input (2 of 6); each run pools its own
+    assert sorted(agg["pixel_accuracy"]["values"]) == [round(2 / 6, 6), 1.0]
+    assert "2/6 (0.333)" in result.output and "6/6 (1.000)" in result.output
 
 
 def test_dry_run_and_user_errors(tmp_path: Path) -> None:

@@ -170,7 +170,8 @@ def usage(paths: tuple[Path, ...], input_rate: float | None, output_rate: float 
 @click.option("--no-plots", is_flag=True, default=False, help="Tables only.")
 def analyze(run_dirs: tuple[Path, ...], named: tuple[Path, ...], out_dir: Path | None,
             no_plots: bool) -> None:  # fmt: skip
-    """Summaries, error rates, attempt progression, leakage audit, research gate (CSV + PNG)."""
+    """Summaries, error rates, attempt progression, ARC pass@k, leakage audit, research gate
+    (CSV + PNG)."""
     from harness.report.analyze import analyze as do_analyze
 
     run_dirs = run_dirs + named
@@ -199,7 +200,26 @@ def analyze(run_dirs: tuple[Path, ...], named: tuple[Path, ...], out_dir: Path |
                               _num(r["test_mean"]), _num(r["test_std"]), _num(r["test_sem"]),
                               ci, _num(r["seed_spread_test"]))
             console.print(table)
+        _print_pass_at_k(console, result.tables.get("arc_pass_at_k", []))
         console.print(f"  written to {_t(result.out_dir)}", highlight=False)
+
+
+def _print_pass_at_k(console: Console, rows: list[dict[str, Any]]) -> None:
+    """ARC: pass@k by attempts (the mean over runs when several; every run in the CSV)."""
+    from harness.report.passk import headline
+
+    shown = headline(rows)
+    if not shown:
+        return
+    mean = shown[0].get("run") == "mean"
+    table = Table(title="ARC pass@k (mean over runs)" if mean else "ARC pass@k")
+    for col in ("k", "solved/tasks" + (" (all runs)" if mean else ""),
+                "pass@k (attempts 1..k)", "pass@k (unbiased)"):  # fmt: skip
+        table.add_column(col, justify="right")
+    for r in shown:
+        table.add_row(str(r["k"]), f"{r['solved']}/{r['tasks']}", _num(r["pass_at_k"]),
+                      _num(r["pass_at_k_unbiased"]))
+    console.print(table)
 
 
 def _num(v: float | None) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.judge.scoring import Grid, grid_correct
+from harness.judge.scoring import Grid, grid_correct, pixel_counts
 
 MAX_GUESSES = 2
 TRAIN_ACCURACY_WEIGHT = 1000.0
@@ -65,6 +65,8 @@ class TaskVotes:
     any_train_correct: bool
     best_train_acc: float = 0.0
     attempts_test_correct: int | None = None  # candidates that solve every test output alone
+    correct_pixels: int | None = None  # cells of the weighted vote's answer (`answer_pixels`)
+    total_pixels: int | None = None
 
     @property
     def weighted_all_solved(self) -> bool | None:
@@ -173,6 +175,21 @@ def official_task_score(
     return sum(mask) / len(mask)
 
 
+def answer_pixels(guesses: Sequence[Sequence[Grid | None]],
+                  expected: Sequence[Grid]) -> tuple[int, int]:  # fmt: skip
+    """(matching cells, expected cells) of a task's answer over all its test outputs.
+
+    Per test output the better of the (at most 2) guesses counts, as the official score takes
+    either; a guess of another shape matches 0 cells, and an output without a guess keeps its
+    cells in the total (the seed counted failed tasks in the total, too)."""
+    correct = total = 0
+    for j, exp in enumerate(expected):
+        counts = [pixel_counts(guess[j], exp) for guess in guesses]
+        total += sum(len(row) for row in exp)
+        correct += max((matching for matching, _ in counts), default=0)
+    return correct, total
+
+
 def oracle_score(
     attempts: Sequence[AttemptOutcome], expected: Sequence[Grid], exclude_transductive: bool = True
 ) -> float:
@@ -204,6 +221,7 @@ def vote_task(attempts: Sequence[AttemptOutcome], expected: Sequence[Grid] | Non
             attempts_test_correct=sum(
                 1 for a in candidates
                 if official_task_score([a.test_predictions], expected) == 1.0))  # fmt: skip
+        scores["correct_pixels"], scores["total_pixels"] = answer_pixels(weighted, expected)
     return TaskVotes(
         n_attempts=len(attempts), n_candidates=len(candidates), weighted_guesses=weighted,
         train_majority_guesses=by_train,

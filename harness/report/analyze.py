@@ -15,6 +15,8 @@ Definitions (hidden-mapping runs):
 - improvement = best test - first-attempt test, per trial; gap = validation - test of the best;
 - research gate: no dataset leakage and compile rate >= 0.99.
 
+ARC runs add `arc_pass_at_k` (pass@k for k = 1..attempts; definition in `harness.report.passk`).
+
 Files are written through `harness.safe_io` (atomic, never through a planted link; an
 `analysis/` that is a symlink is refused) and CSV cells pass `csv_cell` (a task id or model name
 starting with `=` is shown by a spreadsheet as text, not run as a formula).
@@ -32,6 +34,8 @@ from typing import Any
 
 from harness.report.analysis_model import Analysis
 from harness.report.leakage import SplitAudit, audit_run_datasets
+from harness.report.passk import TABLE as PASS_AT_K_TABLE
+from harness.report.passk import pass_at_k_table
 from harness.report.rundir import RunData, load_run, task_order
 from harness.run.store import csv_text
 from harness.safe_io import make_folder, write_atomic
@@ -274,6 +278,9 @@ def analyze_runs(runs: Sequence[RunData], out_dir: Path | None = None,
         result.tables.update(summary_tables(erm_runs))
         result.tables["attempt_progression"] = progression_table(attempts)
         result.tables["improvement_and_gap"] = improvement_table(attempts, best)
+    arc_runs = [run for run in runs if run.family == "arc"]
+    if arc_runs:
+        result.tables[PASS_AT_K_TABLE] = pass_at_k_table(arc_runs)
     result.tables["errors"] = error_table(attempts)
     audits: list[SplitAudit] = []
     for run in erm_runs:

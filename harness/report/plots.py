@@ -131,6 +131,32 @@ def error_bars(rows: Sequence[dict[str, Any]]) -> bytes | None:
     return _save(fig)
 
 
+def pass_at_k(rows: Sequence[dict[str, Any]]) -> bytes | None:
+    """ARC pass@k against k: one line per run (first k attempts), the mean in black, and the
+    order-free estimate dashed."""
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    curves = list(dict.fromkeys((r["run_id"], r["run"]) for r in rows))
+    for i, key in enumerate(curves):
+        pts = [r for r in rows if (r["run_id"], r["run"]) == key and r["pass_at_k"] is not None]
+        mean = key[1] == "mean"
+        label = "mean over runs" if mean else f"{key[0]} run {key[1]}"
+        ax.plot([r["k"] for r in pts], [r["pass_at_k"] for r in pts], marker="o",
+                color="black" if mean else f"C{i % 10}", linewidth=2.5 if mean else 1.2,
+                label=_label(label))  # fmt: skip
+    last = [r for r in rows if (r["run_id"], r["run"]) == curves[-1]]
+    ax.plot([r["k"] for r in last], [r["pass_at_k_unbiased"] for r in last], linestyle="--",
+            color="grey", label="unbiased estimate (any k of the attempts)")
+    ax.set_xlabel("k (attempts)")
+    ax.set_ylabel("share of tasks with every test output solved")
+    ax.set_ylim(-0.02, 1.05)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title("ARC pass@k by number of attempts")
+    ax.legend(fontsize=7, loc="lower right")
+    return _save(fig)
+
+
 def write_plots(result: Analysis) -> dict[str, bytes]:
     """Every plot that has data, as PNG bytes by name (the file is `<name>.png`)."""
     made: dict[str, bytes | None] = {}
@@ -139,6 +165,7 @@ def write_plots(result: Analysis) -> dict[str, bytes]:
     made["attempt_progression"] = progression(tables.get("attempt_progression", []))
     made["val_test"] = val_test_scatter(result.best)
     made["errors"] = error_bars(tables.get("errors", []))
+    made["arc_pass_at_k"] = pass_at_k(tables.get("arc_pass_at_k", []))
     return {k: v for k, v in made.items() if v is not None}
 
 

@@ -51,14 +51,15 @@ class ArcTask:
         )
 
     @property
-    def first_pair_size(self) -> int:
-        """Cells of the first train input + first train output (for grid_size_distributed)."""
-        first = self.train[0]
-        return _cells(first.input) + (_cells(first.output) if first.output is not None else 0)
-
-    @property
     def test_outputs(self) -> list[Grid | None]:
         return [pair.output for pair in self.test]
+
+    @property
+    def test_cells(self) -> int | None:
+        """Cells of every test output: a run's pixel total for this task (None: not shipped)."""
+        if any(pair.output is None for pair in self.test):
+            return None
+        return sum(_cells(pair.output) for pair in self.test if pair.output is not None)
 
 
 def _cells(grid: Grid) -> int:

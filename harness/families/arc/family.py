@@ -199,11 +199,12 @@ class ArcFamily:
         """summary.json (every run), aggregate.json (repeats), the CSV of attempt rows."""
         opts = self.opts
         task_ids = [t.task_id for t in tasks]
+        cells = {t.task_id: t.task.test_cells for t in tasks}
         runs = []
         for k in range(1, opts.repeat_runs + 1):
             rows = [r for r in result.attempt_rows if int(r["trial"]) == k]
             ordered = {t: self.results[k][t] for t in task_ids if t in self.results[k]}
-            runs.append({"run": k, "metrics": run_metrics(ordered, task_ids, rows),
+            runs.append({"run": k, "metrics": run_metrics(ordered, task_ids, rows, cells),
                          "tasks": ordered})  # fmt: skip
         agg = aggregate(runs) if opts.repeat_runs > 1 else None
         summary = {

@@ -266,6 +266,11 @@ def to_outcome(row: dict[str, Any], n_train: int, n_test: int) -> AttemptOutcome
 
 
 # ---------------------------------------------------------------------- per-task aggregation
+def pixel_ratio(correct: int | None, total: int | None) -> float | None:
+    """Matching cells / expected cells, rounded for the summary; None when nothing is scored."""
+    return None if correct is None or not total else round(correct / total, 6)
+
+
 def task_result(task: ArcEvalTask, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Votes and scores of one task over its attempts (one run). Scores are None when the task
     has no shipped test outputs."""
@@ -292,6 +297,8 @@ def task_result(task: ArcEvalTask, rows: Sequence[dict[str, Any]]) -> dict[str, 
         "weighted_guesses": votes.weighted_guesses,
         "train_majority_guesses": votes.train_majority_guesses,
         "attempts_test_correct": votes.attempts_test_correct,
+        "correct_pixels": votes.correct_pixels, "total_pixels": votes.total_pixels,
+        "pixel_accuracy": pixel_ratio(votes.correct_pixels, votes.total_pixels),
         "outcomes": dict(Counter(attempt_outcome(r) for r in rows)),
         "transductive": sum(1 for r in rows if r.get("transductive")),
         "estimated_cost": sum_known((r.get("estimated_cost") for r in rows), 8),
