@@ -218,6 +218,10 @@ HOSTILE: list[Case] = [
     Case("scipy_walk_public_names", SCIPY_WALK, ONE, safe=("ok",), check=_only_open_modules),
     Case("scipy_walk_public_names_strict", SCIPY_WALK, ONE, safe=("ok",),
          check=_only_open_modules, policy="strict"),
+    # the cap counts scipy's 85 MB of address space too, and still stops ndimage's own arrays
+    Case("scipy_memory_bomb", "import numpy as np\nfrom scipy import ndimage\ndef f(x):\n"
+         "    return int(ndimage.label(np.ones((9000, 9000), dtype=bool))[1])\n", ONE,
+         safe=("memory",)),
     Case("scipy_savemat_off", "import numpy as np, scipy.io\ndef f(x):\n"
          "    scipy.io.savemat('/tmp/leak.mat', {'a': np.zeros(3)})\n    return 'wrote'\n", ONE,
          safe=("exception",), policy=OFF),
