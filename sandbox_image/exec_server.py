@@ -926,7 +926,7 @@ class Server:
     def warm_for(self, source: bytearray, offset: int) -> None:
         """Import sympy or scipy into the parent the first time a program names it.
 
-        sympy doubles the parent's memory, scipy.ndimage adds 30 MB resident and 90 MB of
+        sympy doubles the parent's memory, scipy.ndimage adds ~25 MB resident and ~85 MB of
         address space (which every child's RLIMIT_AS then counts), and with them grows the cost
         of every fork and exit; most programs never touch them, so they are loaded on demand
         (policy.ON_DEMAND_MODULES), and every child forked afterwards inherits them warm.

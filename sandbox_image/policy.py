@@ -158,7 +158,8 @@ ON_DEMAND_MODULES = {
 #: scipy: ndimage (label, binary_fill_holes...: ARC programs) and special, which ndimage
 #: imports. Refused, among others: io (reads and writes files), datasets (downloads), misc,
 #: spatial (Qhull's "TI <file>" option opens any file), signal and stats (stats compiles
-#: generated code with exec; together +80 MB in every warm parent), _lib (ctypes, subprocess).
+#: generated code with exec; with their imports +50 MB resident in the warm parent), _lib
+#: (ctypes, subprocess), LowLevelCallable (FORBIDDEN_MODULE_ATTRS).
 PACKAGE_SUBMODULES = {"scipy": ("scipy.ndimage", "scipy.special")}
 #: Reach attributes without RestrictedPython's guard (or evaluate strings): not under strict.
 STRICT_EXCLUDED = frozenset({"functools", "operator", "string", "sympy"})
@@ -676,7 +677,7 @@ def make_guards(strict: bool) -> dict[str, Any]:
             raise RestrictedError(f'access to private module attribute "{name}" is not allowed')
         if name in FORBIDDEN_MODULE_ATTRS.get(mod_name.split(".")[0], ()):
             raise RestrictedError(f'"{mod_name}.{name}" is not allowed')
-        if name not in vars(obj) and "__getattr__" in vars(obj) and \
+        if name[:1] != "_" and name not in vars(obj) and "__getattr__" in vars(obj) and \
                 not module_allowed(f"{mod_name}.{name}", strict):
             # a module __getattr__ would import it (scipy.io) before the value is checked
             raise RestrictedError(f'access to module "{mod_name}.{name}" is not allowed')
