@@ -60,7 +60,7 @@ import policy  # noqa: E402
 import seccomp  # noqa: E402
 import worker  # noqa: E402
 
-try:  # warm numpy, so each forked child starts with it loaded (sympy: see warm_for)
+try:  # warm numpy, so each forked child starts with it loaded (sympy, scipy: see warm_for)
     import numpy  # noqa: E402,F401
 except ImportError:  # pragma: no cover
     pass
@@ -924,17 +924,16 @@ class Server:
             self.to_reap = [c for c in self.to_reap if c.pid != pid or c.close_fds()]
 
     def warm_for(self, source: bytearray, offset: int) -> None:
-        """Import sympy into the parent the first time a program needs it.
+        """Import sympy or scipy into the parent the first time a program names it.
 
-        sympy doubles the parent's memory, and with it the cost of every fork and exit; most
-        programs (ARC grids, bit strings) never touch it, so it is loaded on demand, and every
-        child forked afterwards inherits it warm.
+        sympy doubles the parent's memory, scipy.ndimage adds ~25 MB resident and ~85 MB of
+        address space (which every child's RLIMIT_AS then counts), and with them grows the cost
+        of every fork and exit; most programs never touch them, so they are loaded on demand
+        (policy.ON_DEMAND_MODULES), and every child forked afterwards inherits them warm.
         """
-        if "sympy" not in sys.modules and source.find(b"sympy", offset) >= 0:
+        if policy.on_demand_wanted(source, offset):
             self.channel.send(b"H")
-            import sympy  # noqa: F401
-
-            policy.preload_allowed_modules()
+            policy.preload_allowed_modules(on_demand=policy.on_demand_wanted(source, offset))
             self.drop_ready()
 
     # ---------------------------------------------------------------- requests

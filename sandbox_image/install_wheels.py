@@ -1,7 +1,8 @@
 """Install wheels by unpacking them: the image needs no pip and no network.
 
 Wheels are zip files laid out for site-packages; the few this image needs (RestrictedPython,
-numpy, sympy, mpmath) have no install-time hooks, so unpacking is a complete install.
+numpy, sympy, mpmath, scipy) have no install-time hooks, so unpacking is a complete install
+(numpy and scipy carry their own shared libraries in numpy.libs/ and scipy.libs/).
 """
 
 import sys

@@ -23,6 +23,7 @@ import _string
 import ast
 import builtins
 import importlib
+import importlib.util
 import keyword
 import operator
 import re
@@ -143,10 +144,23 @@ def attribute_problem(name: str, strict: bool, *, write: bool = False) -> str | 
 ALLOWED_MODULES_STANDARD = frozenset({
     "math", "cmath", "itertools", "functools", "collections", "heapq", "bisect", "re", "string",
     "typing", "dataclasses", "copy", "fractions", "decimal", "statistics", "operator", "enum",
-    "array", "random", "hashlib", "numpy", "sympy",
+    "array", "random", "hashlib", "numpy", "sympy", "scipy",
 })
-#: Heavy modules the exec server imports into its warm parent only when a program names them.
-ON_DEMAND_MODULES = frozenset({"sympy"})
+#: Heavy packages the exec server imports into its warm parent only when a program names them
+#: (exec_server.warm_for), each with every module of it a program may then use: loaded in the
+#: parent, they are in the direct-attribute table before any child runs (sympy imports these
+#: lazily, and sympifies strings while doing so, which a program's process refuses).
+ON_DEMAND_MODULES = {
+    "sympy": ("sympy", "sympy.physics.units", "sympy.tensor.tensor", "sympy.tensor.array"),
+    "scipy": ("scipy", "scipy.ndimage", "scipy.special"),
+}
+#: Packages open only through the submodules listed (audited one by one), not the whole tree.
+#: scipy: ndimage (label, binary_fill_holes...: ARC programs) and special, which ndimage
+#: imports. Refused, among others: io (reads and writes files), datasets (downloads), misc,
+#: spatial (Qhull's "TI <file>" option opens any file), signal and stats (stats compiles
+#: generated code with exec; with their imports +50 MB resident in the warm parent), _lib
+#: (ctypes, subprocess), LowLevelCallable (FORBIDDEN_MODULE_ATTRS).
+PACKAGE_SUBMODULES = {"scipy": ("scipy.ndimage", "scipy.special")}
 #: Reach attributes without RestrictedPython's guard (or evaluate strings): not under strict.
 STRICT_EXCLUDED = frozenset({"functools", "operator", "string", "sympy"})
 ALLOWED_MODULES_STRICT = ALLOWED_MODULES_STANDARD - STRICT_EXCLUDED
@@ -157,6 +171,8 @@ FORBIDDEN_SUBMODULES = (
     "sympy.external", "sympy.testing", "sympy.utilities.autowrap",
     "sympy.utilities.codegen", "sympy.utilities.lambdify", "sympy.utilities.runtests",
     "sympy.parsing", "sympy.interactive", "sympy.printing.preview", "sympy.plotting",
+    # C function pointers for LowLevelCallable (__pyx_capi__); pytest suites
+    "scipy.special.cython_special", "scipy.ndimage.tests", "scipy.special.tests",
 )
 #: Module attributes refused although the module is allowed (string evaluators, raw formatters).
 FORBIDDEN_MODULE_ATTRS = {
@@ -173,6 +189,8 @@ FORBIDDEN_MODULE_ATTRS = {
                         "loadtxt", "savetxt", "genfromtxt", "DataSource", "lib", "info",
                         "test", "show_config", "show_runtime", "add_newdoc", "add_docstring",
                         "add_newdoc_ufunc", "source", "lookfor", "who"}),
+    # LowLevelCallable runs a C function pointer; test() runs pytest (imports, files)
+    "scipy": frozenset({"LowLevelCallable", "test", "show_config"}),
 }
 
 
@@ -190,7 +208,12 @@ def module_allowed(name: str, strict: bool, *, private_ok: bool = False) -> bool
     parts = name.split(".")
     if parts[0] not in allowed:
         return False
-    if not private_ok and any(p.startswith("_") for p in parts):
+    private = any(p.startswith("_") for p in parts)
+    if not private_ok and private:
+        return False
+    subs = PACKAGE_SUBMODULES.get(parts[0])
+    if subs and len(parts) > 1 and not private and not any(
+            name == sub or name.startswith(sub + ".") for sub in subs):
         return False
     return not any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN_SUBMODULES)
 
@@ -268,30 +291,32 @@ def direct_attr_ok(name: str) -> bool:
     return name not in _sensitive_names
 
 
-def preload_allowed_modules() -> None:
-    """Import every allowed module once (in the warm parent) so direct_attr_ok sees them all."""
+def preload_allowed_modules(on_demand: list[str] | tuple[str, ...] = ()) -> None:
+    """Import every allowed module once (in the warm parent) so direct_attr_ok sees them all;
+    an on-demand package only when it is named in ``on_demand`` or already loaded (a program
+    named it before: exec_server.warm_for)."""
     import sys
 
-    for name in sorted(ALLOWED_MODULES_STANDARD):
-        if name in ON_DEMAND_MODULES and name not in sys.modules:
-            continue  # loaded by the server when a program names it (see exec_server.warm_for)
+    names = [n for n in sorted(ALLOWED_MODULES_STANDARD) if n not in ON_DEMAND_MODULES]
+    for top, modules in ON_DEMAND_MODULES.items():
+        if top in on_demand or top in sys.modules:
+            names += modules
+    for name in names:
         try:
             importlib.import_module(name)
         except ImportError:
             pass
-    if "sympy" in sys.modules:
-        # Imported lazily by simplify() & co., and they sympify strings while importing, which
-        # the program's process refuses (harden_libraries): import them here, in the parent.
-        for name in _SYMPY_LAZY:
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                pass
     global _sensitive_names
     _sensitive_names = _compute_sensitive_names()
 
 
-_SYMPY_LAZY = ("sympy.physics.units", "sympy.tensor.tensor", "sympy.tensor.array")
+def on_demand_wanted(source: bytes | bytearray, offset: int = 0) -> list[str]:
+    """The on-demand packages ``source`` names and the parent has not loaded yet."""
+    import sys
+
+    return [top for top, modules in ON_DEMAND_MODULES.items()
+            if any(m not in sys.modules for m in modules)
+            and source.find(top.encode(), offset) >= 0]
 
 
 # ---------------------------------------------------------------- the transformer
@@ -347,6 +372,8 @@ class PolicyTransformer(RestrictingNodeTransformer):
         self._check_module(node, module)
         if any(a.name == "*" for a in node.names) and module_allowed(module, self.strict):
             node.names = [ast.alias(name=n) for n in _public_names(module, self.strict)]
+            if not node.names:  # only submodules (``from scipy import *``): nothing to bind
+                return ast.copy_location(ast.Pass(), node)
         for alias in node.names:
             self._check_module(node, f"{module}.{alias.name}") if _is_submodule(
                 module, alias.name) else None
@@ -531,20 +558,26 @@ _INPLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul,
 
 
 def _is_submodule(module: str, name: str) -> bool:
+    """Is ``module.name`` a module? Read without ``getattr``: a package's module
+    ``__getattr__`` (scipy's) would import the submodule before the policy could refuse it."""
     try:
         mod = importlib.import_module(module)
+        value = vars(mod).get(name)
+        if value is None and "__getattr__" in vars(mod):
+            return importlib.util.find_spec(f"{module}.{name}") is not None
     except Exception:
         return False
-    return isinstance(getattr(mod, name, None), types.ModuleType)
+    return isinstance(value, types.ModuleType)
 
 
 def _public_names(module: str, strict: bool) -> list[str]:
     mod = importlib.import_module(module)
+    ns = vars(mod)  # not getattr: lazy submodules (scipy.__all__ names them) stay unloaded
     names = getattr(mod, "__all__", None) or [n for n in dir(mod) if not n.startswith("_")]
     banned = FORBIDDEN_MODULE_ATTRS.get(module.split(".")[0], frozenset())
     return [n for n in names if n not in banned and not attribute_problem(n, strict)
-            and not n.startswith("_")
-            and not isinstance(getattr(mod, n, None), types.ModuleType)]
+            and not n.startswith("_") and n in ns
+            and not isinstance(ns[n], types.ModuleType)]
 
 
 # ---------------------------------------------------------------- run-time guards
@@ -644,6 +677,10 @@ def make_guards(strict: bool) -> dict[str, Any]:
             raise RestrictedError(f'access to private module attribute "{name}" is not allowed')
         if name in FORBIDDEN_MODULE_ATTRS.get(mod_name.split(".")[0], ()):
             raise RestrictedError(f'"{mod_name}.{name}" is not allowed')
+        if name[:1] != "_" and name not in vars(obj) and "__getattr__" in vars(obj) and \
+                not module_allowed(f"{mod_name}.{name}", strict):
+            # a module __getattr__ would import it (scipy.io) before the value is checked
+            raise RestrictedError(f'access to module "{mod_name}.{name}" is not allowed')
 
     checked_names: set[str] = set()
     plain_types = frozenset({str, list, dict, tuple, set, frozenset, int, float, bool, bytes})
@@ -739,9 +776,10 @@ def make_guards(strict: bool) -> dict[str, Any]:
         if level or type(name) is not str or not module_allowed(name, strict, private_ok=True):
             raise RestrictedError(f'import of "{name}" is not allowed')
         top = name.split(".", 1)[0]
-        if top in ON_DEMAND_MODULES and top not in sys.modules:
+        if (top in ON_DEMAND_MODULES and top not in sys.modules) or (
+                top in PACKAGE_SUBMODULES and name not in sys.modules and "._" not in name):
             # The direct-attribute table was computed without it: refuse rather than guess.
-            raise RestrictedError(f'"{top}" was not loaded for this program')
+            raise RestrictedError(f'"{name}" was not loaded for this program')
         for item in fromlist or ():
             if type(item) is not str:
                 raise RestrictedError("bad import")

@@ -277,6 +277,55 @@ def f(x):
     numpy.lib.add_newdoc('os', 'listdir', 'x')
     return 'ran'
 """, BOTH),
+    # --- scipy (scipy.ndimage, scipy.special): module globals, wrapped functions, shims
+    "scipy_label_globals": ("""
+from scipy import ndimage
+def f(x):
+    return getattr(ndimage.label, '__glo' + 'bals__')['os'].listdir('/')
+""", BOTH),
+    "scipy_wrapped_globals_attrgetter": ("""
+import operator
+from scipy import ndimage
+def f(x):
+    return operator.attrgetter('__wrapped__.__globals__')(ndimage.label)['os'].listdir('/')
+""", STD),
+    "scipy_module_dict": ("""
+import scipy.ndimage
+def f(x):
+    return str(getattr(scipy.ndimage, '__di' + 'ct__')['_nd_image'])
+""", BOTH),
+    "scipy_module_loader": ("""
+import scipy.special
+def f(x):
+    return str(getattr(scipy.special, '__spe' + 'c__').loader)
+""", BOTH),
+    "scipy_shim_private_importer": ("""
+from scipy.ndimage import filters
+def f(x):
+    return str(getattr(filters, '_sub_module' + '_deprecation'))
+""", BOTH),
+    "scipy_shim_getattr_hook": ("""
+from scipy.ndimage import measurements
+def f(x):
+    return str(getattr(measurements, '__get' + 'attr__')('label'))
+""", BOTH),
+    "scipy_public_alias_of_private_module": ("""
+import scipy.special
+def f(x):
+    for n in dir(scipy.special):
+        try:
+            v = getattr(scipy.special, n)
+        except Exception:
+            continue
+        if type(v).__name__ == 'module' and '._' in v.__name__:
+            return 'ran'
+    raise LookupError('no private module behind a public name')
+""", BOTH),
+    "scipy_lazy_submodule_by_name": ("""
+import scipy
+def f(x):
+    return str(getattr(scipy, 'i' + 'o').loadmat)
+""", BOTH),
     # --- sympy
     "dataclasses_private_create_fn": ("""
 from dataclasses import _create_fn
@@ -531,6 +580,18 @@ ORDINARY: dict[str, tuple[str, object, object, bool]] = {
         "        self._m = m\ndef f(x):\n    try:\n        raise MyErr('bad')\n"
         "    except ValueError as e:\n        return [e._m, str(e), type(e).__name__,"
         " isinstance(e, Exception)]\n", "0", ["bad", "bad", "MyErr", True], True),
+    "scipy_ndimage_everyday": (
+        "import numpy as np\nfrom scipy import ndimage\nfrom scipy.ndimage import binary_fill_holes, "
+        "find_objects\nimport scipy.special\ndef f(x):\n"
+        "    g = np.array([[1, 1, 0, 0], [1, 0, 0, 2], [0, 0, 2, 2], [3, 0, 0, 0]])\n"
+        "    lab, n = ndimage.label(g > 0, structure=np.ones((3, 3), dtype=int))\n"
+        "    boxes = [[s.start for s in sl] for sl in find_objects(lab)]\n"
+        "    grown = ndimage.binary_dilation(g == 3).sum()\n"
+        "    ring = np.pad(np.ones((3, 3), dtype=bool), 1)\n    ring[2, 2] = False\n"
+        "    sizes = ndimage.sum_labels(g > 0, lab, range(1, n + 1)).tolist()\n"
+        "    return [int(n), boxes, int(grown), int(binary_fill_holes(ring).sum()), sizes,"
+        " int(scipy.special.comb(5, 2, exact=True)), ndimage.filters.maximum_filter(g, 3)[0].tolist()]\n",
+        "0", [3, [[0, 0], [1, 2], [3, 0]], 3, 9, [3.0, 3.0, 1.0], 10, [1, 1, 2, 2]], True),
     "hot_loop_count": ("def f(x):\n    t = 0\n    for i in range(10000):\n"
                        "        t += x.count('1')\n    return t\n", "0101", 20000, True),
 }
@@ -597,3 +658,4 @@ def test_attribute_problem_write_flag():
     assert pol.attribute_problem("__class__", False, write=True)
     assert pol.attribute_problem("__module__", True, write=True)
     assert pol.attribute_problem("_cache", True, write=True) is None
+

@@ -101,8 +101,9 @@ def environment_summary() -> dict[str, Any]:
     }
 
 
-def package_versions(names: Iterable[str] = ("harness", "openai", "numpy", "sympy", "docker",
-                                             "orjson", "click", "rich")) -> dict[str, str | None]:
+def package_versions(names: Iterable[str] = ("harness", "openai", "numpy", "sympy", "scipy",
+                                             "docker", "orjson", "click", "rich"),
+                     ) -> dict[str, str | None]:
     from importlib import metadata
 
     out: dict[str, str | None] = {}

@@ -25,6 +25,9 @@ class Case:
 BITS = ["0110", "1111", "1000", "0000"]
 PARITY = ["0", "0", "1", "0"]
 GRID = [[1, 2], [3, 4]]
+RING = [[0, 0, 0, 0, 0], [0, 3, 3, 3, 0], [0, 3, 0, 3, 0], [0, 3, 3, 3, 0], [0, 0, 0, 0, 0]]
+FILLED_RING = [[4 if (r, c) == (2, 2) else v for c, v in enumerate(row)]
+               for r, row in enumerate(RING)]
 
 LEGIT: list[Case] = [
     Case("loop", "def f(x):\n    n = 0\n    for c in x:\n        if c == '1':\n"
@@ -102,6 +105,15 @@ LEGIT: list[Case] = [
          BITS, PARITY),
     Case("only_function_not_named_f", "def solve(x):\n    return str(x.count('1') % 2)\n",
          BITS, PARITY),
+    # ARC programs reach for scipy.ndimage (loaded into the warm parent when a program names it)
+    Case("scipy_ndimage_label", "import numpy as np\nfrom scipy import ndimage\n"
+         "def transform(grid):\n    labels, n = ndimage.label(np.array(grid) > 0)\n"
+         "    return [[int(n)]] + labels.tolist()\n", [[[1, 1, 0], [0, 0, 0], [0, 1, 1]]],
+         [[[2], [1, 1, 0], [0, 0, 0], [0, 2, 2]]]),
+    Case("scipy_binary_fill_holes", "import numpy as np\nimport scipy.ndimage as ndi\n"
+         "def transform(grid):\n    g = np.array(grid)\n"
+         "    inside = ndi.binary_fill_holes(g > 0) & (g == 0)\n"
+         "    return np.where(inside, 4, g).tolist()\n", [RING], [FILLED_RING]),
     Case("operator_lru_cache", "from functools import lru_cache\nfrom operator import itemgetter\n"
          "@lru_cache(maxsize=None)\ndef ones(x):\n    return x.count('1')\n"
          "def f(x):\n    return str(itemgetter(0)([ones(x) % 2]))\n", BITS, PARITY),

@@ -37,6 +37,36 @@ def _plain_str(expected: str) -> Any:
 ONE = ["0101"]
 OFF = "off"
 
+#: Every module a program can reach from scipy's public names, through the guard: it gets the
+#: open ones and is refused the rest (a refusal is an exception it catches).
+SCIPY_WALK = """import scipy, scipy.ndimage, scipy.special
+def f(x):
+    seen, todo, got = set(), [scipy, scipy.ndimage, scipy.special], set()
+    while todo:
+        m = todo.pop()
+        if m.__name__ in seen:
+            continue
+        seen.add(m.__name__)
+        for n in dir(m):
+            try:
+                v = getattr(m, n)
+            except Exception:
+                continue
+            if type(v).__name__ == 'module':
+                got.add(v.__name__)
+                if v.__name__.startswith('scipy'):
+                    todo.append(v)
+    return sorted(got)
+"""
+OPEN_SCIPY = ("scipy.ndimage", "scipy.special")
+
+
+def _only_open_modules(r: Any) -> bool:
+    """scipy's public names lead only to its open submodules and to allowed modules."""
+    got = r.verdicts[0].output if r.verdicts[0].ok else None
+    return bool(got) and "scipy.ndimage.filters" in got and all(
+        name.startswith(OPEN_SCIPY) and "._" not in name for name in got)
+
 HOSTILE: list[Case] = [
     # --- time
     Case("infinite_loop", "def f(x):\n    while True:\n        pass\n", ONE, safe=("timeout",)),
@@ -162,6 +192,41 @@ HOSTILE: list[Case] = [
     Case("builtins_via_print_self", "def f(x):\n    return print.__self__\n", ONE,
          safe=("restricted",)),
     Case("exec_eval", "def f(x):\n    return eval('1+1')\n", ONE, safe=("restricted",)),
+    # --- scipy: only scipy.ndimage and scipy.special are open (policy.PACKAGE_SUBMODULES); the
+    # paths to files, downloads, C function pointers, pytest and library internals are refused
+    # (an attribute before scipy's lazy __getattr__ can import the module); under --policy off
+    # the container still stops the files (and the image has no downloader, nor a network)
+    Case("scipy_io_import", "import scipy.io\ndef f(x):\n    return 1\n", ONE,
+         safe=("restricted",)),
+    Case("scipy_io_attribute", "import scipy\ndef f(x):\n    return str(scipy.io.loadmat)\n",
+         ONE, safe=("restricted",)),
+    Case("scipy_datasets_download", "from scipy import datasets\ndef f(x):\n"
+         "    return datasets.face().shape\n", ONE, safe=("restricted",)),
+    Case("scipy_lowlevelcallable", "import scipy\ndef f(x):\n"
+         "    return str(getattr(scipy, 'LowLevel' + 'Callable'))\n", ONE, safe=("restricted",)),
+    Case("scipy_private_lib", "import scipy\ndef f(x):\n"
+         "    return str(getattr(scipy, '_l' + 'ib')._ccallback)\n", ONE, safe=("restricted",)),
+    Case("scipy_pytest_runner", "from scipy import ndimage\ndef f(x):\n"
+         "    return getattr(ndimage, 'te' + 'st')()\n", ONE, safe=("restricted",)),
+    Case("scipy_capsule_module", "import scipy.special.cython_special as cs\ndef f(x):\n"
+         "    return 1\n", ONE, safe=("restricted",)),
+    Case("scipy_spatial_qhull_opens_file", "from scipy.spatial import ConvexHull\ndef f(x):\n"
+         "    h = ConvexHull([[0, 0], [1, 0], [0, 1]], qhull_options='TI /proc/1/environ')\n"
+         "    return float(h.volume)\n", ONE, safe=("restricted",)),
+    Case("scipy_stats_exec", "from scipy import stats\ndef f(x):\n"
+         "    return float(stats.norm(0, 1).pdf(0))\n", ONE, safe=("restricted",)),
+    Case("scipy_walk_public_names", SCIPY_WALK, ONE, safe=("ok",), check=_only_open_modules),
+    Case("scipy_walk_public_names_strict", SCIPY_WALK, ONE, safe=("ok",),
+         check=_only_open_modules, policy="strict"),
+    # the cap counts scipy's 85 MB of address space too, and still stops ndimage's own arrays
+    Case("scipy_memory_bomb", "import numpy as np\nfrom scipy import ndimage\ndef f(x):\n"
+         "    return int(ndimage.label(np.ones((9000, 9000), dtype=bool))[1])\n", ONE,
+         safe=("memory",)),
+    Case("scipy_savemat_off", "import numpy as np, scipy.io\ndef f(x):\n"
+         "    scipy.io.savemat('/tmp/leak.mat', {'a': np.zeros(3)})\n    return 'wrote'\n", ONE,
+         safe=("exception",), policy=OFF),
+    Case("scipy_datasets_off", "import scipy.datasets\ndef f(x):\n"
+         "    return list(scipy.datasets.ascent().shape)\n", ONE, safe=("exception",), policy=OFF),
     # --- limits the program cannot touch: its input counter is only a hint. Input 0 burns CPU
     # while the counter rises slowly (as if inputs were being answered) and flush requests are
     # ignored; the server bounds CPU by the inputs actually answered, so input 0 is a timeout.
