@@ -36,6 +36,7 @@ def dry(*args: str, env: dict[str, str] | None = None) -> tuple[str, dict[str, A
 
 
 def test_arc_bodies_for_a_non_reasoning_and_a_reasoning_model() -> None:
+    """ARC takes the seed's defaults: gpt-4.1-mini, effort low where the model takes one."""
     header, body = dry(*ARC, "--model", "gpt-4.1-mini")
     assert "POST /responses" in header
     assert body == {"model": "gpt-4.1-mini", "max_output_tokens": 20000, "tool_choice": "auto",
@@ -43,21 +44,21 @@ def test_arc_bodies_for_a_non_reasoning_and_a_reasoning_model() -> None:
     _, body = dry(*ARC, "--model", "gpt-4o-mini", "--api-mode", "chat_completions")
     assert body == {"model": "gpt-4o-mini", "max_completion_tokens": 16384, "top_p": 0.9}
     _, body = dry(*ARC, "--model", "gpt-5")
-    assert body == {"model": "gpt-5", "reasoning": {"effort": "high"},
+    assert body == {"model": "gpt-5", "reasoning": {"effort": "low"},
                     "text": {"verbosity": "low"}, "max_output_tokens": 20000,
                     "tool_choice": "auto"}  # fmt: skip
     _, body = dry(*ARC, "--model", "o3", "--api-mode", "chat_completions",
                   "--reasoning-summary", "null", "--max-tokens", "2000")  # fmt: skip
-    assert body == {"model": "o3", "reasoning_effort": "high", "max_completion_tokens": 2000}
+    assert body == {"model": "o3", "reasoning_effort": "low", "max_completion_tokens": 2000}
 
 
 def test_reasoning_flags() -> None:
     _, body = dry(*ARC, "--model", "gpt-5", "--reasoning-effort", "none")
     assert "reasoning" not in body
     _, body = dry(*ARC, "--model", "gpt-5", "--reasoning-summary", "auto")
-    assert body["reasoning"] == {"effort": "high", "summary": "auto"}
+    assert body["reasoning"] == {"effort": "low", "summary": "auto"}
     _, body = dry(*ARC, "--model", "gpt-5", env={"REASONING_SUMMARY": "detailed"})
-    assert body["reasoning"] == {"effort": "high", "summary": "detailed"}
+    assert body["reasoning"] == {"effort": "low", "summary": "detailed"}
 
 
 def test_arc_base_url_means_chat_completions_unless_the_mode_is_chosen() -> None:

@@ -67,6 +67,10 @@ def erm(ctx: click.Context, resume: Path | None, no_progress: bool, **params: An
 
 # ---------------------------------------------------------------------- ARC
 ARC_DEFAULTS = ArcOptions()
+# The ARC seed's own defaults where they differ from eval erm's (a model that needs no
+# reasoning flags, low effort where one is taken, adaptive sampling) and the mock's ARC answers.
+ARC_SEED_DEFAULTS = {"model": "gpt-4.1-mini", "reasoning_effort": "low", "sampling_mode": "auto",
+                     "mock_policy": "arc"}  # fmt: skip
 ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_runs",
               "prompt_version")  # fmt: skip
 
@@ -91,7 +95,7 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
                    "NAME.txt + NAME_system.txt in harness/families/arc/prompts.")
 @click.option("--transduction-filter/--no-transduction-filter", default=True, show_default=True,
               help="Record hard-coded programs without running or counting them.")
-@setting_options("model", "run", defaults={"mock_policy": "arc", "sampling_mode": "auto"})
+@setting_options("model", "run", defaults=ARC_SEED_DEFAULTS)
 @setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
 @export_options()
