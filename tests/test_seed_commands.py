@@ -36,10 +36,10 @@ ERM = [  # LLM-ERM (repo and runner READMEs), LLM-PV
     "python program_synthesis/runner.py --enable-code-interpreter",
     "python runner.py   --functions fn_a   --lengths 100 50 30 25 20 --enable-code-interpreter",
     "python runner.py   --functions fn_a fn_j fn_i   --lengths 100 50   --attempts 8   "
-    "--model gpt-5   --max-output-tokens 20000   --concurrency 5   --timeout 1200   --enable-code-interpreter"
-    "   --verbosity low   --reasoning-effort high   --train-size 100 --val-size 100 "
-    "--test-size 10000   --seed 42   --dataset-dir datasets   --out-jsonl results_attempts.jsonl"
-    "   --out-csv results_attempts.csv",
+    "--model gpt-5   --max-output-tokens 20000   --concurrency 5   --timeout 1200   "
+    "--enable-code-interpreter   --verbosity low   --reasoning-effort high   --train-size 100 "
+    "--val-size 100 --test-size 10000   --seed 42   --dataset-dir datasets   "
+    "--out-jsonl results_attempts.jsonl   --out-csv results_attempts.csv",
     "python program_synthesis/runner.py --functions fn_a --lengths 50 --attempts 5 --num-trials 3"
     " --concurrency 1 --timeout 1200",
     "python program_synthesis/runner.py --model gpt-5.2 --reasoning-effort medium "
