@@ -111,6 +111,7 @@ def test_request_bodies_for_dry_run_need_no_key() -> None:
         "text": {"verbosity": "low"},
         "max_output_tokens": 20000,
         "tools": [{"type": "code_interpreter", "container": {"type": "auto"}}],
+        "include": ["code_interpreter_call.outputs"],  # its logs: tool_results_chars
         "tool_choice": "auto",
     }
     chat = make_client("chat_completions", "gpt-5", env=env, require_key=False).request_body(req)

@@ -42,6 +42,8 @@ class OpenAIResponsesClient(SdkClient):
             body["max_output_tokens"] = request.max_output_tokens
         if request.enable_code_interpreter:
             body["tools"] = [{"type": "code_interpreter", "container": {"type": "auto"}}]
+            # the tool's logs come back only when asked for: they make tool_results_chars
+            body["include"] = ["code_interpreter_call.outputs"]
         if request.tool_choice:
             body["tool_choice"] = request.tool_choice
         return body
