@@ -168,7 +168,7 @@ def _selected(src: SourceLog, flt: LogFilter) -> bool:
     reason = _log_skipped(src, flt)
     if reason is None:
         logger.debug("%s: read (model %r, dataset %r, subset %r)", printable(src.path),
-                  printable(src.model), printable(src.dataset), printable(src.subset))
+                     printable(src.model), printable(src.dataset), printable(src.subset))
     else:
         logger.debug("%s: skipped, %s", printable(src.path), reason)
     return reason is None
@@ -212,7 +212,7 @@ def select_logs(run_dirs: Iterable[Path], flt: LogFilter) -> Iterator[SourceLog]
     for n, (run, path) in enumerate(reversed(candidates)):
         if len(picked) == flt.limit:
             logger.debug("--limit %d reached: %d older log(s) not read", flt.limit,
-                      len(candidates) - n)
+                         len(candidates) - n)
             break
         src = _load(run, path)
         if _selected(src, flt):
