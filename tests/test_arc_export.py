@@ -157,7 +157,7 @@ def test_reasoning_only_for_test_correct_programs(tmp_path):
     assert [r["reasoning"] for r in records] == ["", ""]
 
 
-def _tasks(tmp_path, easy, hard):
+def make_tasks(tmp_path, easy, hard):
     """A run with `easy` tasks (a program right on one train pair) and `hard` ones (none)."""
     run = None
     for i in range(easy):
@@ -171,7 +171,7 @@ def _tasks(tmp_path, easy, hard):
 
 
 def test_balancing_keeps_as_many_tasks_of_each_difficulty(tmp_path):
-    run = _tasks(tmp_path, easy=5, hard=2)
+    run = make_tasks(tmp_path, easy=5, hard=2)
     records, counts = export([run])
     tasks = {r["task_id"] for r in records}
     assert {t for t in tasks if t.startswith("h")} == {"h0", "h1"}
@@ -187,13 +187,13 @@ def test_balancing_keeps_as_many_tasks_of_each_difficulty(tmp_path):
 
 
 def test_balancing_is_skipped_when_a_group_is_empty(tmp_path):
-    records, counts = export([_tasks(tmp_path, easy=3, hard=0)])
+    records, counts = export([make_tasks(tmp_path, easy=3, hard=0)])
     assert len(records) == 6 and counts.balance["skipped"] == "no task without a correct " \
         "train example"
 
 
 def test_validation_split_is_by_task_and_stratified(tmp_path):
-    run = _tasks(tmp_path, easy=2, hard=2)
+    run = make_tasks(tmp_path, easy=2, hard=2)
     records, _ = export([run], val_fraction=0.5)
     split = {r["task_id"]: r["split"] for r in records}
     assert all(split[r["task_id"]] == r["split"] for r in records)  # a task is in one split
@@ -252,7 +252,13 @@ def test_cli(tmp_path):
     for flag in ("--model", "--dataset", "--subset", "--date-from", "--date-to", "--pattern",
                  "--limit", "--no-reasoning", "--with-reasoning", "--no-dedup",
                  "--no-transduction-filter", "--no-balance", "--keep-train-perfect", "--seed",
-                 "--val-fraction", "--clean-code", "--generation", "--messages"):
+                 "--val-fraction", "--clean-code", "--generation", "--messages", "--output",
+                 "--out", "--runs-dir", "--validation", "--hf-private", "--hf-dataset-name",
+                 "--hf-org", "--debug"):
+        assert flag in help_text
+    help_text = CliRunner().invoke(arc, ["export-tasks", "--help"]).output
+    for flag in ("--out", "--save-local", "--validation", "--val-fraction", "--seed",
+                 "--hf-private", "--hf-dataset-name", "--hf-org", "--data-dir"):
         assert flag in help_text
     out = tmp_path / "out"
     for flags, reasoning in (([], "think"), (["--no-reasoning"], ""),
@@ -279,3 +285,4 @@ def test_helpers():
 def test_not_a_run_directory(tmp_path):
     with pytest.raises(UserError):
         export_records([tmp_path])
+

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import tokenize
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -38,6 +39,9 @@ from harness.families.arc.export.sources import LogFilter, SourceLog, select_log
 from harness.families.arc.prompt import DEFAULT_VERSION, build_messages
 from harness.judge.scoring import Grid, validate_grid
 from harness.judge.transduction import detect_transduction
+from harness.untrusted_text import printable
+
+logger = logging.getLogger(__name__)
 
 #: Verdicts of an input the program ran on and returned a grid for (or no verdict recorded).
 _RAN = (None, "ok", "correct", "wrong")
@@ -54,7 +58,8 @@ class ExportOptions:
     transduction_filter: bool = True
     keep_train_perfect: bool = False  # the seed drops programs that solve every train pair
     balance: bool = True  # 50/50 tasks with / without a correct train example
-    val_fraction: float = 0.1  # share of tasks (per difficulty group) in validation
+    val_fraction: float = 0.0  # share of tasks (per difficulty group) in validation; the
+    # seed makes no split unless asked (--validation: VALIDATION_FRACTION)
     seed: int = 0  # for balancing and the validation split
     generation: int = 0  # the `generation` field: which self-improvement round this is
     messages: bool = False  # add the harness's chat prompt and completion
@@ -136,27 +141,59 @@ class _Program:
     signature: str  # the outputs on every train input (null where it failed): dedup key
 
 
+#: Why a program is dropped, in words, for ``--debug`` (the keys are export.json's counts).
+_WHY = {
+    "no_program": "no program in the answer",
+    "transductive": "hard-codes a train output",
+    "invalid_output": "returned something that is not a grid",
+    "no_train_output": "ran on no train input",
+    "train_perfect": "solves every train pair (--keep-train-perfect keeps it)",
+    "duplicate_code": "same code as an earlier test-correct program of the task",
+    "duplicate_outputs": "same train outputs as an earlier program of the task",
+}
+
+
+@dataclass(frozen=True)
+class _Drop:
+    """A program left out: the reason counted, and what exactly was seen (for --debug)."""
+
+    reason: str
+    detail: str | None = None
+
+    def explain(self) -> str:
+        why = _WHY.get(self.reason, self.reason)
+        return f"{why}: {printable(self.detail)}" if self.detail else why
+
+
+def _transductive(code: str, attempt: dict[str, Any], train_outputs: list[Grid]) -> str | None:
+    """Why the program counts as hard-coding its answers, or None: the run's own flag, or the
+    harness's check run again on the code (a log's flag may be missing or wrong)."""
+    if attempt.get("transductive") is True:
+        return "the run flagged it"
+    flagged, why = detect_transduction(code, train_outputs)
+    return (why or "flagged") if flagged else None
+
+
 def _program(src: SourceLog, attempt: dict[str, Any], opts: ExportOptions,
-             counts: ExportCounts) -> _Program | str:
-    """The record of one attempt, or the reason it is dropped."""
+             counts: ExportCounts) -> _Program | _Drop:
+    """The record of one attempt, or why it is dropped."""
     code = attempt.get("code")
     if not code:
-        return "no_program"
+        return _Drop("no_program")
     train, test = src.log.get("train") or [], src.log.get("test") or []
     train_outputs = [p["output"] for p in train]
-    if opts.transduction_filter and (attempt.get("transductive") is True
-                                     or detect_transduction(code, train_outputs)[0]):
-        return "transductive"
+    if opts.transduction_filter and (why := _transductive(code, attempt, train_outputs)):
+        return _Drop("transductive", why)
     train_res, test_res = _outcomes(attempt, "train", len(train)), _outcomes(
         attempt, "test", len(test))
     if _MALFORMED in train_res or _MALFORMED in test_res:
-        return "invalid_output"
+        return _Drop("invalid_output")
     ran = [i for i, r in enumerate(train_res) if r is not None]
     if not ran:
-        return "no_train_output"
+        return _Drop("no_train_output")
     train_correct = [train_res[i] == train_outputs[i] for i in ran]
     if len(ran) == len(train) and all(train_correct) and not opts.keep_train_perfect:
-        return "train_perfect"
+        return _Drop("train_perfect")
     test_outputs = [p.get("output") for p in test]
     test_correct = [None if out is None else res == out
                     for res, out in zip(test_res, test_outputs, strict=True)]
@@ -236,12 +273,16 @@ def export_records(run_dirs: Iterable[Path], opts: ExportOptions | None = None,
         for attempt in src.log.get("attempts") or []:
             counts.attempts += 1
             prog = _program(src, attempt, opts, counts)
-            reason = prog if isinstance(prog, str) else (
-                dedup.duplicate(prog) if opts.dedup else None)
-            if reason is not None:
-                counts.dropped[reason] += 1
+            if isinstance(prog, _Program) and opts.dedup and (dup := dedup.duplicate(prog)):
+                prog = _Drop(dup)
+            where = f"{printable(src.path)} attempt {printable(attempt.get('attempt'))}"
+            if isinstance(prog, _Drop):
+                counts.dropped[prog.reason] += 1
+                logger.debug("%s: dropped, %s", where, prog.explain())
                 continue
-            assert isinstance(prog, _Program)
+            right = prog.record["correct_train_input"]
+            logger.debug("%s: kept (%d of %d train pairs right%s)", where, sum(right),
+                         len(right), ", solves the test" if prog.test_correct else "")
             records.append(prog.record)
     counts.programs = len(records)
     if opts.balance:

@@ -18,6 +18,7 @@ broken one is one ``UserError`` line, never a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from harness.judge.scoring import validate_grid
 from harness.run import schema as run_schema
 from harness.safe_io import RunFileError, list_files, read_json
 from harness.untrusted_text import printable
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -83,17 +86,25 @@ def run_date(created_at: Any) -> str | None:
         return None
 
 
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    """A run directory's manifest, checked; None when the folder holds none (not a run)."""
+    try:
+        manifest = read_json(path / "manifest.json", root=path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise _unreadable(path / "manifest.json", exc) from None
+    run_schema.check_manifest(manifest, str(path / "manifest.json"))
+    return manifest
+
+
 def _read_run(path: Path) -> tuple[RunInfo, list[Path]]:
     """The run's metadata and its task logs; anything but an ARC run directory is one line."""
     not_arc = UserError(f"{printable(path)} is not an ARC run directory (no manifest.json "
                         "and tasks/)")
-    try:
-        manifest = read_json(path / "manifest.json", root=path)
-    except (FileNotFoundError, NotADirectoryError):
-        raise not_arc from None
-    except OSError as exc:
-        raise _unreadable(path / "manifest.json", exc) from None
-    run_schema.check_manifest(manifest, str(path / "manifest.json"))
+    manifest = read_manifest(path)
+    if manifest is None:
+        raise not_arc
     if manifest.get("task_family") not in (None, "arc"):
         raise UserError(f"{printable(path)} is a {printable(manifest['task_family'])} run, "
                         "not an ARC run")
@@ -130,22 +141,37 @@ def read_task_log(path: Path, root: Path) -> dict[str, Any]:
     return log
 
 
-def _run_selected(run: RunInfo, flt: LogFilter) -> bool:
-    """The run-level filters: its start date."""
+def _run_skipped(run: RunInfo, flt: LogFilter) -> str | None:
+    """Why the run-level filter (its start date) leaves the run out, or None."""
     if flt.date_from is None and flt.date_to is None:
-        return True
+        return None
     if run.date is None:
-        return False  # an undated run cannot be shown to fall in the range
-    return (flt.date_from or "") <= run.date <= (flt.date_to or "99999999")
+        return "its start date is unknown"  # an undated run cannot be shown to be in range
+    if (flt.date_from or "") <= run.date <= (flt.date_to or "99999999"):
+        return None
+    return f"started {run.date}, outside --date-from/--date-to"
 
 
-def _log_selected(src: SourceLog, flt: LogFilter) -> bool:
-    """The log-level filters: model, dataset, subset."""
+def _log_skipped(src: SourceLog, flt: LogFilter) -> str | None:
+    """Why the log-level filters (model, dataset, subset) leave the log out, or None."""
     if flt.models and src.model.casefold() not in {m.casefold() for m in flt.models}:
-        return False
+        return f"model {printable(src.model)!r} not asked for"
     if flt.dataset is not None and src.dataset != flt.dataset:
-        return False
-    return flt.subset is None or src.subset == flt.subset
+        return f"dataset {printable(src.dataset)!r} is not {printable(flt.dataset)!r}"
+    if flt.subset is not None and src.subset != flt.subset:
+        return f"subset {printable(src.subset)!r} is not {printable(flt.subset)!r}"
+    return None
+
+
+def _selected(src: SourceLog, flt: LogFilter) -> bool:
+    """The log-level filters, with the decision logged (shown by ``--debug``)."""
+    reason = _log_skipped(src, flt)
+    if reason is None:
+        logger.debug("%s: read (model %r, dataset %r, subset %r)", printable(src.path),
+                     printable(src.model), printable(src.dataset), printable(src.subset))
+    else:
+        logger.debug("%s: skipped, %s", printable(src.path), reason)
+    return reason is None
 
 
 def _unreadable(path: Path, exc: OSError) -> UserError:
@@ -169,21 +195,26 @@ def select_logs(run_dirs: Iterable[Path], flt: LogFilter) -> Iterator[SourceLog]
     candidates: list[tuple[RunInfo, Path]] = []
     for run_dir in run_dirs:
         run, logs = _read_run(Path(run_dir))
-        if not _run_selected(run, flt):
+        if reason := _run_skipped(run, flt):
+            logger.debug("%s: skipped, %s", printable(run.dir), reason)
             continue
-        candidates += [(run, log) for log in logs
-                       if flt.pattern is None or flt.pattern in f"{run.name}/tasks/{log.name}"]
+        logger.debug("%s: %d task log(s)", printable(run.dir), len(logs))
+        for path in logs:
+            if flt.pattern is None or flt.pattern in f"{run.name}/tasks/{path.name}":
+                candidates.append((run, path))
+            else:
+                logger.debug("%s: skipped, name does not contain --pattern", printable(path))
     if flt.limit is None:
-        for run, path in candidates:
-            src = _load(run, path)
-            if _log_selected(src, flt):
-                yield src
+        yield from (src for src in (_load(run, path) for run, path in candidates)
+                    if _selected(src, flt))
         return
     picked: list[SourceLog] = []  # newest first, until the limit is reached
-    for run, path in reversed(candidates):
+    for n, (run, path) in enumerate(reversed(candidates)):
         if len(picked) == flt.limit:
+            logger.debug("--limit %d reached: %d older log(s) not read", flt.limit,
+                         len(candidates) - n)
             break
         src = _load(run, path)
-        if _log_selected(src, flt):
+        if _selected(src, flt):
             picked.append(src)
     yield from reversed(picked)
