@@ -18,6 +18,7 @@ from harness.cli.main import main
 from harness.mock.server import MockServer
 from tests.model_helpers import client_for, request, run, with_retry
 from tests.test_cli_run_options import invoke
+from tests.test_log_options import harness_logger  # noqa: F401 - fixture
 
 ERM = ("eval", "erm", "--functions", "fn_a")
 ARC = ("eval", "arc", "--limit", "1")
@@ -60,13 +61,8 @@ def landed(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def harness_logger():
-    logger = logging.getLogger("harness")
-    before = (logger.level, list(logger.handlers), logger.propagate)
-    yield logger
-    logger.setLevel(before[0])
-    logger.handlers[:] = before[1]
-    logger.propagate = before[2]
+def _restore_logger(harness_logger):  # noqa: F811 - the CLI configures the harness logger
+    yield harness_logger
 
 
 def value_of(landed: dict[str, Any], where: str, name: str) -> Any:
