@@ -7,12 +7,16 @@ limit, same user as you): a program that escapes the language policy reaches you
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
 from typing import Any
+
+import psutil
 
 from harness.sandbox.protocol import WorkerLost
 from harness.sandbox.sources import exec_server_path
@@ -59,14 +63,32 @@ class PipeTransport:
         return self.proc.poll() is None
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
+        """Kill the exec server and every process below it: its pre-forked children and
+        whatever a program started, even one that left the server's process group."""
+        kill_tree(self.proc.pid)
         self.proc.wait(timeout=10)
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 stream.close()  # type: ignore[union-attr]
             except Exception:  # noqa: BLE001
                 pass
+
+
+def kill_tree(pid: int) -> int:
+    """SIGKILL ``pid``, its process group and all its descendants (found before the kill, as
+    they are reparented after it); returns how many processes were signalled."""
+    try:
+        root = psutil.Process(pid)
+        family = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)  # the session it was started in, first
+    for proc in family:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    psutil.wait_procs(family[1:], timeout=5)  # the root is reaped by its Popen
+    return len(family)
 
 
 class ProcessWorkerFactory:
