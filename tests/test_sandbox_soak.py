@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from harness.bench.memory import PeakMemory
 from harness.sandbox.backend import make_backend
 from harness.sandbox.corpus import LEGIT
 from harness.sandbox.docker_pool import count_containers
@@ -32,7 +33,7 @@ def test_thousand_programs_ten_percent_hostile():
             jobs.append(("hostile", case))
         else:
             jobs.append(("legit", rng.choice(LEGIT[:12])))
-    with make_backend("docker", workers=2) as pool:
+    with PeakMemory() as peak, make_backend("docker", workers=2) as pool:
         import docker
 
         client = docker.from_env()
@@ -59,6 +60,9 @@ def test_thousand_programs_ten_percent_hostile():
         assert len(ours) == 2
     alive = {c.id for c in client.containers.list(all=True)}
     assert not ours & alive  # every container this pool started is gone
+    # the host side holds no per-program state: a leak would show over 1,000 programs
+    print(f"harness peak memory over 1,000 programs: {peak.mb:.0f} MB")
+    assert peak.mb < 2048
 
 
 def test_close_drains_programs_in_flight():

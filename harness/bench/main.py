@@ -30,6 +30,7 @@ from rich.table import Table
 from harness.bench.cpu import CpuMeter
 from harness.bench.decompose import decompose
 from harness.bench.decompose import table as decomposition_table
+from harness.bench.memory import PeakMemory
 from harness.sandbox.backend import make_backend
 from harness.sandbox.limits import Limits
 
@@ -110,6 +111,7 @@ TARGETS: tuple[tuple[str, str, float, str], ...] = (
 
 def main() -> None:
     console = Console()
+    peak = PeakMemory().__enter__()  # the harness's own resident set, whole bench
     rng = random.Random(0)
     bits = ["".join(rng.choice("01") for _ in range(100)) for _ in range(10_000)]
     grid = [[rng.randrange(10) for _ in range(10)] for _ in range(10)]
@@ -230,6 +232,9 @@ def main() -> None:
                           else round(measured[key], 3)} for _l, key, bound, _k in TARGETS},
         "runsc": runsc,
     }
+    peak.__exit__(None, None, None)
+    figures["harness_peak_rss_mb"] = round(peak.mb, 1)
+    console.print(f"harness process peak memory (resident, sampled): {peak.mb:.0f} MB")
     BENCH_JSON.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     console.print(f"figures written to {BENCH_JSON}")
 
