@@ -22,14 +22,16 @@ never written or read through, and reads are size-capped.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,22 @@ def flatten(row: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+@contextlib.contextmanager
+def disk_full_is_user_error(run_dir: Path) -> Iterator[None]:
+    """A full disk is the user's to fix, not a crash: one line that says what to do. What was
+    written before stays (a torn last row is dropped when the run is resumed)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        from harness.errors import UserError
+
+        raise UserError(f"no space left on the device of {run_dir} ({exc.strerror}); the rows "
+                        f"written so far are kept: free some space and continue with "
+                        f"--resume {run_dir}") from None  # fmt: skip
+
+
 class RunStore:
     """Owns one run directory. Safe to call from several threads (one lock per file kind)."""
 
@@ -120,7 +138,7 @@ class RunStore:
         data = "".join(line + "\n" for line in lines)
         if not data:
             return
-        with open_append(path, root=self.dir) as fh:
+        with disk_full_is_user_error(self.dir), open_append(path, root=self.dir) as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -160,15 +178,16 @@ class RunStore:
 
     def log(self, event: str, **fields: Any) -> None:
         record = {"ts": round(time.time(), 3), "event": event, **fields}
-        with self._log_lock:
+        with self._log_lock, disk_full_is_user_error(self.dir):
             with open_append(self.log_path, root=self.dir) as fh:
                 fh.write(_dumps(record) + "\n")
         echo_event(event, fields)
 
     def write_json(self, path: Path, data: Any) -> None:
         """A JSON file of this run directory, replaced atomically (never through a link)."""
-        write_atomic(path, json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n",
-                     root=self.dir)  # fmt: skip
+        with disk_full_is_user_error(self.dir):
+            write_atomic(path, json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n",
+                         root=self.dir)  # fmt: skip
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         self.write_json(self.manifest_path, dict(manifest))
@@ -181,8 +200,9 @@ class RunStore:
             return None
 
     def write_csv(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
-        write_atomic(self.csv_path, csv_text((flatten(r, columns) for r in rows), columns),
-                     root=self.dir)  # fmt: skip
+        with disk_full_is_user_error(self.dir):
+            write_atomic(self.csv_path, csv_text((flatten(r, columns) for r in rows), columns),
+                         root=self.dir)  # fmt: skip
 
     # ------------------------------------------------------------------ reading / resume
     def read_rows(self) -> list[dict[str, Any]]:
