@@ -204,7 +204,7 @@ def test_resume_after_losing_rows(tmp_path, dataset_dir):
     assert (run_dir / "results_attempts.csv").exists()
     # changing what the run measures is refused
     bad = CliRunner().invoke(main, ["eval", "erm", "--resume", str(run_dir), "--attempts", "9"])
-    assert bad.exit_code == 2 and "cannot change attempts" in bad.output
+    assert bad.exit_code == 2 and "cannot change --attempts" in bad.output
 
 
 def test_resume_skips_finished_trials(tmp_path, dataset_dir):

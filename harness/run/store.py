@@ -211,11 +211,14 @@ class RunStore:
         """Attempt rows only, one per (task, trial, attempt) (the last written wins)."""
         return latest_attempts(self.read_rows())
 
-    def compact(self) -> list[dict[str, Any]]:
-        """Rewrite the JSONL with its attempt rows only (atomically); return them."""
+    def compact(self, drop_errors: bool = False) -> list[dict[str, Any]]:
+        """Rewrite the JSONL with its attempt rows only (atomically); return them.
+        ``drop_errors`` (``--retry-errors``): without the rows that ended in an API error, so
+        an attempt the resume does not make again (its trial stopped early) leaves no stale
+        failure behind; the trial logs keep them."""
         self._prepare()
         with self._rows_lock:
-            rows = self.attempt_rows()
+            rows = [r for r in self.attempt_rows() if not (drop_errors and r.get("api_error"))]
             write_atomic(self.jsonl_path, "".join(_dumps(row) + "\n" for row in rows),
                          root=self.dir)  # fmt: skip
         return rows
