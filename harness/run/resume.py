@@ -89,9 +89,15 @@ def resume_config(run_dir: Path, given: dict[str, Any],
 
 
 def nothing_to_resume(store: RunStore, retry_errors: bool) -> bool:
-    """A complete run has no attempt left to make (with ``--retry-errors``: none that ended in
-    an API error): its resume must leave every artifact as it is."""
+    """A complete run that still holds every attempt row it finished with has no attempt left
+    to make (with ``--retry-errors``: none that ended in an API error): its resume must leave
+    every artifact as it is. Rows lost since (or no count recorded): the resume runs."""
     manifest = store.read_manifest() or {}
-    if manifest.get("status") != "complete":
+    counts = manifest.get("row_counts")
+    recorded = counts.get("attempt") if isinstance(counts, dict) else None
+    if manifest.get("status") != "complete" or not isinstance(recorded, int):
         return False
-    return not (retry_errors and any(r.get("api_error") for r in store.attempt_rows()))
+    rows = store.attempt_rows()
+    if len(rows) != recorded:
+        return False
+    return not (retry_errors and any(r.get("api_error") for r in rows))
