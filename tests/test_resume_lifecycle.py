@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from harness.cli.main import main
 from harness.mock.server import MockServer
+from tests.test_resume_trust import one_line_error
 
 pytestmark = pytest.mark.docker
 
@@ -76,14 +77,6 @@ def harness(*args: str):
 
 def ok(result) -> None:
     assert result.exit_code == 0, result.output + repr(result.exception)
-
-
-def one_line_error(result, *needles: str) -> None:
-    assert result.exit_code == 2, result.output + repr(result.exception)
-    text = result.output.strip()
-    assert text.count("\n") == 0 and "Traceback" not in text, text
-    for needle in needles:
-        assert needle in text, text
 
 
 def hashes(root: Path) -> dict[str, str]:
