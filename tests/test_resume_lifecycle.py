@@ -99,15 +99,15 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
                               for t, c in TASKS.items()))  # fmt: skip
     ok(harness("eval", "erm", "--model", "mock", *ERM, "--out-dir", root / "runs", "--run-id",
                "erm", "--dataset-dir", root / "datasets", *FAST))
-    ok(harness("eval", "arc", *arc_flags(root), "--attempts", "2", "--out-dir", root / "runs",
-               "--run-id", "arc", *FAST))
+    ok(harness("eval", "arc", *arc_flags(root), "--subset", "all_training", "--attempts", "2",
+               "--out-dir", root / "runs", "--run-id", "arc", *FAST))
     return root
 
 
 def arc_flags(base: Path) -> list[str]:
     """What an ARC run or its resume names: our tasks and the replay file (both outside the
     run directory, so a resume must name them again)."""
-    return ["--model", "mock", "--data-dir", str(base / "tasks"), "--subset", "all_training",
+    return ["--model", "mock", "--data-dir", str(base / "tasks"),
             "--mock-policy", f"replay:{base / 'replay.jsonl'}"]
 
 
@@ -166,12 +166,44 @@ def test_an_arc_manifest_asking_for_a_foreign_folder_is_refused(base, tmp_path):
     one_line_error(harness("eval", "arc", "--resume", run, "--mock-policy",
                            f"replay:{base / 'replay.jsonl'}", *FAST),
                    "--data-dir", str(base / "tasks"))  # fmt: skip
-    manifest = json.loads((run / "manifest.json").read_text())
-    manifest["arc"]["prompt_version"] = "../../../etc/passwd"
-    (run / "manifest.json").write_text(json.dumps(manifest))
-    before = hashes(run)
-    one_line_error(resume("arc", run, base), "prompt_version", "not a plain name")
     assert hashes(run) == before
+
+
+def edit_arc(run: Path, **values: object) -> None:
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["arc"].update(values)
+    (run / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(("values", "needles"), [
+    ({"prompt_version": "../../../etc/passwd"}, ("prompt_version", "not a plain name")),
+    ({"limit": "2"}, ("limit", "not a valid --limit")),
+    ({"repeat_runs": 1000}, ("repeat_runs", "1<=x<=100")),
+    ({"dataset": "arc-agi-9"}, ("dataset", "arc-agi-9")),
+    ({"transduction_filter": "no"}, ("transduction_filter",)),
+])  # fmt: skip
+def test_hostile_arc_options_in_a_manifest_are_one_error_line(base, tmp_path, values, needles):
+    run = copy(base, tmp_path, "arc")
+    edit_arc(run, **values)
+    before = hashes(run)
+    one_line_error(resume("arc", run, base), *needles)
+    assert hashes(run) == before
+
+
+def test_an_arc_task_list_file_outside_the_run_must_be_named_again(base, tmp_path):
+    ids = tmp_path / "ids.txt"
+    ids.write_text("t1\nt2\nt3\nt4\n")
+    run = copy(base, tmp_path, "arc")
+    edit_arc(run, subset=str(ids))
+    before = hashes(run)
+    one_line_error(resume("arc", run, base), "--subset", str(ids))
+    other = tmp_path / "other.txt"
+    other.write_text("t1\n")
+    one_line_error(resume("arc", run, base, "--subset", other), "cannot change --subset")
+    assert hashes(run) == before
+    named = resume("arc", run, base, "--subset", ids)  # accepted: a complete run, nothing to do
+    ok(named)
+    assert "nothing to resume" in named.output and hashes(run) == before
 
 
 # ---------------------------------------------------------------- complete: nothing to do

@@ -11,6 +11,7 @@ are asked and how, so changing one would mix two experiments in one run.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -66,11 +67,16 @@ def _host_file(subset: str) -> bool:
     return "/" in subset or "\\" in subset or Path(subset).is_file()
 
 
+def _same_file(a: Any, b: str) -> bool:
+    """The subset typed again names the manifest's task-list file (by another spelling)."""
+    return _host_file(str(a)) and _host_file(b) and os.path.realpath(a) == os.path.realpath(b)
+
+
 def resumed_options(manifest: Mapping[str, Any], given: Mapping[str, Any],
                     run_dir: Path) -> ArcOptions:  # fmt: skip
     """The options a resume continues with: the manifest's, checked; ``given`` (the ARC flags
-    typed on the command line) may only repeat them, except a data folder or subset file of
-    the user's own that the trust rules ask for."""
+    typed on the command line) may only repeat them (a subset file by any spelling of its
+    path), except the data folder, which may move like ERM's dataset folder."""
     where = f"{run_dir}/manifest.json"
     section = manifest.get("arc")
     if not isinstance(section, dict):
@@ -78,7 +84,7 @@ def resumed_options(manifest: Mapping[str, Any], given: Mapping[str, Any],
     saved = {f.name: _checked(f.name, section.get(f.name, f.default), where)
              for f in dataclasses.fields(ArcOptions)}  # fmt: skip
     changed = [FLAGS[k] for k, v in given.items() if k in saved and v != saved[k]
-               and k != "data_dir" and not (k == "subset" and _host_file(str(v)))]
+               and k != "data_dir" and not (k == "subset" and _same_file(v, saved[k]))]
     if changed:
         raise UserError(f"cannot change {', '.join(changed)} when resuming {run_dir}; "
                         "start a new run instead")  # fmt: skip
@@ -86,8 +92,6 @@ def resumed_options(manifest: Mapping[str, Any], given: Mapping[str, Any],
         saved["data_dir"] = given["data_dir"]
     else:
         check_host_path(saved["data_dir"], None, "--data-dir", "tasks from", run_dir)
-    if given.get("subset") is not None and _host_file(str(given["subset"])):
-        saved["subset"] = given["subset"]
-    elif _host_file(saved["subset"]):
+    if "subset" not in given and _host_file(saved["subset"]):
         check_host_path(saved["subset"], None, "--subset", "the task list", run_dir)
     return ArcOptions(**saved)
