@@ -271,3 +271,19 @@ def test_a_dead_endpoint_then_a_corrected_base_url_with_retry_errors(base, tmp_p
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["config"]["base_url"] == url
     assert manifest["config"]["max_retries"] == 1 and manifest["status"] == "complete"
+
+
+def test_arc_retry_errors_rewrites_task_logs_and_summary(base, tmp_path):
+    replay = f"replay:{base / 'replay.jsonl'}"
+    ok(harness("eval", "arc", "--model", "mock", "--data-dir", base / "tasks", "--subset",
+               "all_training", "--limit", "2", "--attempts", "2", "--mock-policy", replay,
+               "--base-url", "http://127.0.0.1:9/v1", "--max-retries", "0", "--out-dir",
+               tmp_path / "runs", "--run-id", "dead", *FAST))  # fmt: skip
+    run = tmp_path / "runs" / "dead"
+    assert json.loads((run / "summary.json").read_text())["metrics"]["score"] == 0
+    with MockServer(replay) as server:
+        ok(resume("arc", run, base, "--base-url", server.base_url, "--retry-errors"))
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["tasks"]["t1"]["score"] == 1.0  # FLIP solves t1 (IDENTITY does not solve t2)
+    log = json.loads((run / "tasks" / "t1.json").read_text())
+    assert len(log["attempts"]) == 2 and not any(a.get("api_error") for a in log["attempts"])
