@@ -204,19 +204,21 @@ def test_resume_after_losing_rows(tmp_path, dataset_dir):
     assert (run_dir / "results_attempts.csv").exists()
     # changing what the run measures is refused
     bad = CliRunner().invoke(main, ["eval", "erm", "--resume", str(run_dir), "--attempts", "9"])
-    assert bad.exit_code == 2 and "cannot change attempts" in bad.output
+    assert bad.exit_code == 2 and "cannot change --attempts" in bad.output
 
 
 def test_resume_skips_finished_trials(tmp_path, dataset_dir):
     args = ["--mock-policy", "oracle", "--functions", "fn_a", "--lengths", "20",
             "--attempts", "3"]
     _, run_dir = _eval(tmp_path, dataset_dir, *args)
+    files = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
     result = CliRunner().invoke(main, ["eval", "erm", "--resume", str(run_dir), *FAST[:2],
                                        "--dataset-dir", str(dataset_dir)])
     assert result.exit_code == 0, result.output
+    assert "nothing to resume" in result.output
     assert len(_attempts(run_dir)) == 1
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert manifest["row_counts"]["new_attempts_this_invocation"] == 0
+    # complete, nothing to do: every file as it was (no new invocation in the manifest)
+    assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == files
 
 
 def test_dry_run_prints_bodies_without_a_key(tmp_path, dataset_dir):

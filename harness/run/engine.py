@@ -12,6 +12,7 @@ the "complete" manifest are written only after the loop has returned.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 import time
@@ -94,9 +95,11 @@ class Finished:
 
 
 def run(config: RunConfig, family: Family, *, store: RunStore | None = None,
-        argv: list[str] | None = None, console: Console | None = None) -> Finished:
-    """The whole run (``store`` given: a resume of that run directory). One writer per run
-    directory: its lock is held throughout (a second ``--resume`` of a live run is refused).
+        argv: list[str] | None = None, console: Console | None = None,
+        retry_errors: bool = False) -> Finished:  # fmt: skip
+    """The whole run (``store`` given: a resume of that run directory; ``retry_errors``: its
+    attempts that ended in an API error are made again). One writer per run directory: its
+    lock is held throughout (a second ``--resume`` of a live run is refused).
 
     The tasks are loaded and the model client made before a new run directory is, so a user
     mistake (a missing data file, an empty subset, no API key) leaves no empty run directory
@@ -110,20 +113,20 @@ def run(config: RunConfig, family: Family, *, store: RunStore | None = None,
         store = store or RunStore.create(config.out_dir, config.run_id)
         with RunLock(store.dir, notice=console.out):  # console.out: no markup applied
             return _run_locked(config, family, tasks, events, session, store, resumed, argv,
-                               console)  # fmt: skip
+                               console, retry_errors)  # fmt: skip
 
 
 def _run_locked(config: RunConfig, family: Family, tasks: list[AttemptTask],
                 events: list[tuple[str, dict[str, Any]]], session: ModelSession,
                 store: RunStore, resumed: bool, argv: list[str] | None,
-                console: Console) -> Finished:  # fmt: skip
+                console: Console, retry_errors: bool = False) -> Finished:  # fmt: skip
     from harness.run.resume_trust import redact_argv
     from harness.sandbox.backend import make_backend
 
     started = time.time()
     previous = store.read_manifest() if resumed else None
     if resumed:
-        store.compact()
+        store.compact(drop_errors=retry_errors)
     argv = redact_argv(argv or [])
     store.log("invocation", argv=argv, resumed=resumed, config=config.to_dict(),
               **family.invocation_fields())  # fmt: skip
@@ -147,7 +150,8 @@ def _run_locked(config: RunConfig, family: Family, tasks: list[AttemptTask],
         store.write_manifest(manifest("running", None))
         with progress_bar(f"eval {family.name}",
                           config.progress and sys.stderr.isatty()) as progress:  # fmt: skip
-            options = family.runner_options(config)
+            options = dataclasses.replace(family.runner_options(config),
+                                          retry_errors=retry_errors)  # fmt: skip
             runner = Runner(client=session.client, pool=pool, store=store,
                             make_request=session.request, limits=config.limits(),
                             options=options, row_base=_row_base(config, session, options),

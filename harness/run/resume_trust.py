@@ -67,7 +67,9 @@ def check_manifest_settings(saved: Mapping[str, Any], user: Mapping[str, Any],
             f"{where} asks for --policy {_show(policy)} (weaker than standard); pass --policy "
             f"{_show(policy)} to accept it")
     base_url = saved.get("base_url")
-    if base_url:
+    if "base_url" in given:  # the user's own endpoint (a connection setting: may change)
+        use["base_url"] = given["base_url"]
+    elif base_url:
         if not same_url(str(base_url), user.get("base_url")):
             raise UntrustedSetting(
                 f"{where} asks for the API endpoint {_show(redact_url(str(base_url)))} (your API "
@@ -89,16 +91,23 @@ def check_dataset_dirs(saved: Mapping[str, Any], user: Mapping[str, Any],
     (Datasets are written there too, so a manifest must not choose a folder of this host.)"""
     use: dict[str, Any] = {}
     for name, flag in (("dataset_dir", "--dataset-dir"), ("tabular_dir", "--tabular-dir")):
-        value = saved.get(name)
         if given.get(name) is not None:
             use[name] = given[name]
-        elif value and not (_same_path(str(value), user.get(name))
-                            or _inside(str(value), run_dir)):
-            raise UntrustedSetting(
-                f"{run_dir}/manifest.json asks for datasets from {_show(value)} (outside the "
-                f"run directory and not your {flag}); pass {flag} {_show(value)} to accept it "
-                f"or {flag} with your own folder")
+        else:
+            check_host_path(saved.get(name), user.get(name), flag, "datasets from", run_dir)
     return use
+
+
+def check_host_path(value: Any, users: str | None, flag: str, what: str,
+                    run_dir: Path) -> None:
+    """A path the manifest names (a folder or file of this host that the run reads or
+    writes) is used only when it is the user's own (``users``: flag, environment or
+    default) or inside the run directory; else ``UntrustedSetting`` naming ``flag``."""
+    if value and not (_same_path(str(value), users) or _inside(str(value), run_dir)):
+        raise UntrustedSetting(
+            f"{run_dir}/manifest.json asks for {what} {_show(value)} (outside the run "
+            f"directory and not your {flag}); pass {flag} {_show(value)} to accept it or "
+            f"{flag} with your own")
 
 
 def check_rerun_policy(manifest_policy: Any, flag: str | None, source: Path) -> str:

@@ -10,7 +10,9 @@ failure is a row (`api_error`), never an exception. The best attempt of a trial 
 selection score (validation, never test); ties go to the earlier attempt.
 
 Resume: rows already in the store are reused; their (task, trial, attempt) are skipped, and so
-are trials that already reached the perfect score.
+are trials that already reached the perfect score. With ``retry_errors`` a stored row that ended
+in an API error counts as not done: the attempt is made again and its new row, appended later,
+wins when the store is read (``harness.run.store.latest_attempts``).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class RunnerOptions:
     perfect_score: float = 1.0
     metrics: tuple[str, ...] = ("val_acc", "test_acc")  # summarised as mean/std over trials
     parallel_attempts: bool = False  # attempts of a trial run concurrently (no early stop)
+    retry_errors: bool = False  # resume: stored rows with an api_error are made again
 
 
 @dataclass
@@ -127,6 +130,8 @@ class Runner:
         started = time.perf_counter()
         opts = self.options
         for row in self.store.attempt_rows():
+            if opts.retry_errors and row.get("api_error"):
+                continue
             self._rows[(str(row["task_id"]), int(row["trial"]), int(row["attempt"]))] = row
         known = {t.task_id for t in tasks}
         total = len(tasks) * opts.num_trials * opts.attempts
@@ -175,6 +180,9 @@ class Runner:
             return
         done = {int(r["attempt"]) for r in prior}
         todo = [a for a in range(1, attempts + 1) if a not in done]
+        if not todo:  # finished before a resume: its log already ends with trial_done
+            self._trial_done(task, trial)
+            return
         if self.options.parallel_attempts:
             async def one(attempt: int) -> None:
                 async with sem:

@@ -113,9 +113,14 @@ class RunStore:
     """Owns one run directory. Safe to call from several threads (one lock per file kind)."""
 
     def __init__(self, run_dir: str | Path) -> None:
+        """Opening a store writes nothing (a resume that fails its checks, or a ``--resume`` of
+        a mistyped path, must leave the disk as it was): the folders are made by the first
+        write. A ``trials/`` already there is checked now (a planted link is refused)."""
         self.dir = Path(run_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        make_folder(self.dir / TRIALS_DIR, root=self.dir)
+        self._ready = False
+        trials = self.dir / TRIALS_DIR
+        if trials.exists() or trials.is_symlink():
+            make_folder(trials, root=self.dir)
         self.jsonl_path = self.dir / JSONL_NAME
         self.csv_path = self.dir / CSV_NAME
         self.manifest_path = self.dir / MANIFEST_NAME
@@ -131,13 +136,24 @@ class RunStore:
 
             raise UserError(f"run directory {run_dir} already exists: pick another --run-id "
                             f"or continue it with --resume {run_dir}")  # fmt: skip
-        return cls(run_dir)
+        store = cls(run_dir)
+        store._prepare()
+        return store
 
     # ------------------------------------------------------------------ writing
+    def _prepare(self) -> None:
+        """The run directory and its ``trials/``, made before the first write."""
+        if not self._ready:
+            with disk_full_is_user_error(self.dir):
+                self.dir.mkdir(parents=True, exist_ok=True)
+                make_folder(self.dir / TRIALS_DIR, root=self.dir)
+            self._ready = True
+
     def _append_durable(self, path: Path, lines: Iterable[str]) -> None:
         data = "".join(line + "\n" for line in lines)
         if not data:
             return
+        self._prepare()
         with disk_full_is_user_error(self.dir), open_append(path, root=self.dir) as fh:
             fh.write(data)
             fh.flush()
@@ -178,6 +194,7 @@ class RunStore:
 
     def log(self, event: str, **fields: Any) -> None:
         record = {"ts": round(time.time(), 3), "event": event, **fields}
+        self._prepare()
         with self._log_lock, disk_full_is_user_error(self.dir):
             with open_append(self.log_path, root=self.dir) as fh:
                 fh.write(_dumps(record) + "\n")
@@ -185,6 +202,7 @@ class RunStore:
 
     def write_json(self, path: Path, data: Any) -> None:
         """A JSON file of this run directory, replaced atomically (never through a link)."""
+        self._prepare()
         with disk_full_is_user_error(self.dir):
             write_atomic(path, json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n",
                          root=self.dir)  # fmt: skip
@@ -200,6 +218,7 @@ class RunStore:
             return None
 
     def write_csv(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+        self._prepare()
         with disk_full_is_user_error(self.dir):
             write_atomic(self.csv_path, csv_text((flatten(r, columns) for r in rows), columns),
                          root=self.dir)  # fmt: skip
@@ -213,10 +232,14 @@ class RunStore:
         """Attempt rows only, one per (task, trial, attempt) (the last written wins)."""
         return latest_attempts(self.read_rows())
 
-    def compact(self) -> list[dict[str, Any]]:
-        """Rewrite the JSONL with its attempt rows only (atomically); return them."""
+    def compact(self, drop_errors: bool = False) -> list[dict[str, Any]]:
+        """Rewrite the JSONL with its attempt rows only (atomically); return them.
+        ``drop_errors`` (``--retry-errors``): without the rows that ended in an API error, so
+        an attempt the resume does not make again (its trial stopped early) leaves no stale
+        failure behind; the trial logs keep them."""
+        self._prepare()
         with self._rows_lock:
-            rows = self.attempt_rows()
+            rows = [r for r in self.attempt_rows() if not (drop_errors and r.get("api_error"))]
             write_atomic(self.jsonl_path, "".join(_dumps(row) + "\n" for row in rows),
                          root=self.dir)  # fmt: skip
         return rows
