@@ -103,20 +103,45 @@ def sandbox_build(base_image: str | None, force: bool) -> None:
 
 @sandbox_group.command("status")
 def sandbox_status() -> None:
-    """Show the image tag, whether it is built, and harness containers alive."""
-    from harness.sandbox.docker_pool import count_containers
+    """Show the image tag, whether it is built, and one line per harness container.
+
+    Each line: name, id, image, owner host:pid, whether that owner is alive (a pid on another
+    host cannot be checked: "other host"), age and Docker status.
+
+    \b
+    Example:
+      harness sandbox status
+    """
     from harness.sandbox.image import docker_client, image_exists, image_tag
+    from harness.sandbox.leftovers import describe, list_containers
 
     client = docker_client()
     tag = image_tag()
     click.echo(f"image: {tag} ({'built' if image_exists(client, tag) else 'not built'})")
-    click.echo(f"harness containers: {count_containers(client)}")
+    containers = list_containers(client)
+    click.echo(f"harness containers: {len(containers)}")
+    for container in containers:
+        click.echo(f"  {describe(container).line()}")
 
 
 @sandbox_group.command("clean")
-def sandbox_clean() -> None:
-    """Remove every harness sandbox container (e.g. after a crash)."""
-    from harness.sandbox.docker_pool import remove_leftovers
-    from harness.sandbox.image import docker_client
+@click.option("--all", "everything", is_flag=True,
+              help="Also remove containers of live runs and of other hosts.")
+def sandbox_clean(everything: bool) -> None:
+    """Remove harness containers whose run is gone (e.g. after a crash).
 
-    click.echo(f"removed {remove_leftovers(docker_client(), everything=True)} containers")
+    Only containers whose owner process no longer exists on this host are removed: a live run's
+    containers, and those of another host sharing the daemon, are left alone unless --all.
+
+    \b
+    Examples:
+      harness sandbox clean
+      harness sandbox clean --all     # every harness container, live runs included
+    """
+    from harness.sandbox.image import docker_client
+    from harness.sandbox.leftovers import remove_leftovers
+
+    if everything:
+        click.echo("warning: --all removes every harness container, other users' live runs "
+                   "included", err=True)
+    click.echo(f"removed {remove_leftovers(docker_client(), everything=everything)} containers")
