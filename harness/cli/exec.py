@@ -11,8 +11,8 @@ import orjson
 
 from harness.cli.run_options import setting_option
 from harness.errors import UserError
-from harness.sandbox.backend import BACKENDS, check_runtime, make_backend
-from harness.sandbox.limits import POLICIES, Limits
+from harness.sandbox.backend import check_runtime, make_backend
+from harness.sandbox.limits import Limits
 
 
 def read_inputs(path: Path) -> list[Any]:
@@ -49,17 +49,15 @@ def read_program(path: Path) -> str:
                    "(one string per line; 'input -> label' lines use the input part).")
 @click.option("--entry", default=None,
               help="Function to call. Default: f, else transform, else the only function.")
-@click.option("--backend", type=click.Choice(BACKENDS), default="docker", show_default=True,
-              help="docker: hardened containers. process: local subprocess, weaker isolation.")
+@setting_option("backend", help="docker: hardened containers. process: local subprocess, weaker "
+                                "isolation.")
 @setting_option("runtime", help="Docker runtime: runc, or runsc to run the containers in gVisor.")
-@click.option("--time-limit", type=float, default=0.5, show_default=True,
-              help="CPU seconds per input.")
-@click.option("--batch-budget", type=float, default=10.0, show_default=True,
-              help="CPU seconds for the whole batch; inputs past it are timeouts.")
-@click.option("--memory-mb", type=int, default=1024, show_default=True,
-              help="Address-space cap of the program's process.")
-@click.option("--policy", type=click.Choice(POLICIES), default="standard", show_default=True,
-              help="Language policy: standard, strict, or off (container and limits only).")
+@setting_option("time_limit")
+@setting_option("batch_budget", help="CPU seconds for the whole batch; inputs past it are "
+                                     "timeouts.")
+@setting_option("memory_mb", help="Address-space cap of the program's process, MB.")
+@setting_option("policy", help="Language policy: standard, strict, or off (container and "
+                               "limits only).")
 def exec_command(program: Path, inputs_path: Path, entry: str | None, backend: str,
                  runtime: str, time_limit: float, batch_budget: float, memory_mb: int,
                  policy: str) -> None:
