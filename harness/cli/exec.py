@@ -48,7 +48,7 @@ def read_program(path: Path) -> str:
               help="A .jsonl file (one JSON value per line: a string or a grid) or a .txt file "
                    "(one string per line; 'input -> label' lines use the input part).")
 @click.option("--entry", default=None,
-              help="Function to call. Default: f, else transform, else the only function.")
+              help="Function to call.  [default: f, else transform, else the only function]")
 @setting_option("backend", help="docker: hardened containers. process: local subprocess, weaker "
                                 "isolation.")
 @setting_option("runtime", help="Docker runtime: runc, or runsc to run the containers in gVisor.")
@@ -89,8 +89,8 @@ def sandbox_group() -> None:
 
 @sandbox_group.command("build")
 @click.option("--base-image", default=None, envvar="BASE_IMAGE",
-              help="Base with python3.11 (default: python:3.11-slim-bookworm when it can be "
-                   "pulled, else a locally bootstrapped Debian minbase).")
+              help="Base with python3.11.  [default: python:3.11-slim-bookworm when it can be "
+                   "pulled, else a locally bootstrapped Debian minbase]")
 @click.option("--force", is_flag=True, help="Rebuild even when the content hash is unchanged.")
 def sandbox_build(base_image: str | None, force: bool) -> None:
     """Build the sandbox image (skipped when sandbox_image/ is unchanged)."""
@@ -104,12 +104,7 @@ def sandbox_status() -> None:
     """Show the image tag, whether it is built, and one line per harness container.
 
     Each line: name, id, image, owner host:pid, whether that owner is alive (a pid on another
-    host cannot be checked: "other host"), age and Docker status.
-
-    \b
-    Example:
-      harness sandbox status
-    """
+    host cannot be checked: "other host"), age and Docker status."""
     from harness.sandbox.image import docker_client, image_exists, image_tag
     from harness.sandbox.leftovers import describe, list_containers
 
@@ -129,13 +124,7 @@ def sandbox_clean(everything: bool) -> None:
     """Remove harness containers whose run is gone (e.g. after a crash).
 
     Only containers whose owner process no longer exists on this host are removed: a live run's
-    containers, and those of another host sharing the daemon, are left alone unless --all.
-
-    \b
-    Examples:
-      harness sandbox clean
-      harness sandbox clean --all     # every harness container, live runs included
-    """
+    containers, and those of another host sharing the daemon, are left alone unless --all."""
     from harness.sandbox.image import docker_client
     from harness.sandbox.leftovers import remove_leftovers
 

@@ -109,6 +109,9 @@ def _register() -> None:
         found = getattr(module, attr)
         for command in found if isinstance(found, list) else [found]:
             main.add_command(command)
+    from harness.cli.examples import add_examples
+
+    add_examples(main)
 
 
 _register()
