@@ -22,6 +22,7 @@ from harness.cli.run_options import (
     setting_options,
     take_exports,
 )
+from harness.cli.run_output import Output, output_options, print_summary
 from harness.families.arc.data import DATASETS
 from harness.families.arc.family import ArcFamily, ArcOptions, seed_api_mode
 from harness.families.erm.family import ErmFamily
@@ -42,17 +43,20 @@ def eval_group() -> None:
               default=None, help="Continue the run in this directory.")
 @setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
+@output_options
 @export_options()
 @log_options(group=False)
 @click.pass_context
-def erm(ctx: click.Context, resume: Path | None, no_progress: bool, **params: Any) -> None:
+def erm(ctx: click.Context, resume: Path | None, no_progress: bool, quiet: bool, as_json: bool,
+        **params: Any) -> None:  # fmt: skip
     """Hidden-mapping tasks: programs for fn_a..fn_q, scored on validation and test inputs."""
     targets = take_exports(params)
     given = command_line_values(ctx, params)
     # A dry run only ever spends less: DRY_RUN=1 counts even on a resume, where other
     # variables do not (a resume that would have run for real prints its requests instead).
     given["dry_run"] = params["dry_run"]
-    given["progress"] = not no_progress
+    output = Output(quiet, as_json)
+    given["progress"] = not (no_progress or output.silent)
     store: RunStore | None = None
     if resume is not None:
         config, store = resume_config(resume, given)
@@ -62,7 +66,8 @@ def erm(ctx: click.Context, resume: Path | None, no_progress: bool, **params: An
     if config.dry_run:
         engine.dry_run(config, family)
         return
-    finished(engine.run(config, family, store=store, argv=sys.argv), targets)
+    finished(engine.run(config, family, store=store, argv=sys.argv, console=output.console()),
+             targets, output)  # fmt: skip
 
 
 # ---------------------------------------------------------------------- ARC
@@ -98,37 +103,45 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
 @setting_options("model", "run", defaults=ARC_SEED_DEFAULTS)
 @setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
+@output_options
 @export_options()
 @log_options(group=False)
 @click.pass_context
-def arc(ctx: click.Context, transduction_filter: bool, no_progress: bool,
-        **params: Any) -> None:  # fmt: skip
+def arc(ctx: click.Context, transduction_filter: bool, no_progress: bool, quiet: bool,
+        as_json: bool, **params: Any) -> None:  # fmt: skip
     """ARC-AGI tasks: programs `transform(grid)`, voted over attempts, official pass@2 score.
     As in the ARC seed, a --base-url is called with Chat Completions unless --api-mode says
     otherwise, and sampling is adaptive (--sampling-mode auto)."""
     targets = take_exports(params)
     arc_values = {k: params.pop(k) for k in ARC_FIELDS}
     opts = ArcOptions(**arc_values, transduction_filter=transduction_filter)
-    config = RunConfig.resolve(params | {"progress": not no_progress})
+    output = Output(quiet, as_json)
+    config = RunConfig.resolve(params | {"progress": not (no_progress or output.silent)})
     config = seed_api_mode(config, ctx.get_parameter_source("api_mode") != ParameterSource.DEFAULT)
     family = ArcFamily(opts)
     if config.dry_run:
         engine.dry_run(config, family)
         return
-    finished(engine.run(config, family, argv=sys.argv), targets)
+    finished(engine.run(config, family, argv=sys.argv, console=output.console()), targets,
+             output)  # fmt: skip
 
 
-def finished(run: engine.Finished, targets: dict[str, str | None]) -> None:
+def finished(run: engine.Finished, targets: dict[str, str | None],
+             output: Output | None = None) -> None:
     """After a run: its HTML report (a failure there is a warning, never a lost run), the
-    copies asked for by --out-jsonl and the like, and where it all is."""
+    copies asked for by --out-jsonl and the like, and where it all is (--json: the summary)."""
     from rich.console import Console
 
     from harness.report.html import write_report_quietly
     from harness.run.exports import export_results
     from harness.untrusted_text import console_text
 
-    console = Console()
+    output = output or Output(quiet=False, json=False)
+    console = output.console()
     write_report_quietly(run.run_dir, console)
     for name, dest in export_results(run.run_dir, targets):
         console.print(f"copied {name} to {console_text(dest)}", highlight=False)
-    console.print(f"run directory: {console_text(run.run_dir)}", highlight=False)
+    if output.json:
+        print_summary(run)
+    else:
+        Console().print(f"run directory: {console_text(run.run_dir)}", highlight=False)

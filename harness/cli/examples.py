@@ -40,7 +40,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "eval erm": ("harness eval erm --model gpt-5 --functions fn_a fn_b --lengths 50 --attempts 5",
                  "harness eval erm --model mock --mock-policy oracle --test-size 1000",
                  "harness eval erm --dry-run --functions fn_a --lengths 20",
-                 "harness eval erm --resume runs/<run_id>"),
+                 "harness eval erm --resume runs/<run_id>",
+                 "harness eval erm --model mock --json | jq .scores"),
     "eval arc": ("harness eval arc --dataset arc-agi-1 --subset shortest_training_10 "
                  "--model mock --attempts 4",
                  "harness eval arc --model gpt-4.1-mini --dry-run"),
