@@ -73,3 +73,14 @@ def test_usage_error_keeps_the_help_hint_on_its_line():
 def test_a_group_without_subcommand_still_shows_help(args):
     result = CliRunner().invoke(main, args)
     assert "Usage:" in result.output and "error:" not in result.output
+
+
+@pytest.mark.parametrize("env", [{"SANDBOX_WORKERS": "abc"}, {"TEST_SIZE": "-1"},
+                                 {"LENGTHS": "a,b"}, {"MOCK_POLICY": "x"},
+                                 {"HARNESS_RUNTIME": "bad"}, {"LOG_LEVEL": "loud"},
+                                 {"CONCURRENCY": "-1"}])  # fmt: skip
+def test_bad_environment_value_is_one_error_line(env):
+    result = CliRunner().invoke(main, ["eval", "erm", "--model", "mock", "--dry-run"], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and result.output.startswith("error: ")
+    assert f"(env var: '{next(iter(env))}')" in result.output
