@@ -16,7 +16,7 @@ from tests.test_arc_export import HALF_CODE, make_run, make_tasks, wrong
 
 
 def run_cli(*args):
-    """`harness arc ...`, the group alone (user mistakes are its `Error: ...` line)."""
+    """`harness arc ...`, the group alone (user mistakes are its `error: ...` line)."""
     return CliRunner().invoke(arc, [str(a) for a in args])
 
 
@@ -58,7 +58,7 @@ def test_no_run_found_is_one_line_naming_the_folder(tmp_path, monkeypatch):
     (tmp_path / "runs" / "erm" / "manifest.json").write_text('{"task_family": "erm"}')
     result = run_cli("export-training")
     assert result.exit_code == 2 and result.output.strip() == (
-        "Error: no ARC run directories in runs (skipped 1 run(s) of another task family); "
+        "error: no ARC run directories in runs (skipped 1 run(s) of another task family); "
         "name RUN_DIRS or run 'harness eval arc' first")
     assert not (tmp_path / "training_data").exists()
 

@@ -51,7 +51,7 @@ def test_unknown_things_are_one_line_errors(tmp_path: Path) -> None:
         assert result.exit_code == 2, args
         assert "Traceback" not in result.output
         lines = [ln for ln in result.output.splitlines() if ln.strip()]
-        assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.output
     bad = tmp_path / "bad.json"
     bad.write_text('{"train": [{"input": [[1, 2], [3]], "output": [[1]]}], "test": []}')
     result = run("show", "bad", "--data-dir", str(tmp_path))

@@ -47,7 +47,7 @@ def test_grid_inputs_and_program_errors_exit_zero(tmp_path):
     (["exec", "examples/parity.py", "--inputs", "missing.txt"], "cannot read inputs"),
     (["exec", "examples/parity.py", "--inputs", "pyproject.toml"], ".jsonl or .txt"),
     (["exec", "examples/parity.py", "--inputs", "examples/bits.txt", "--time-limit", "-1"],
-     "time limit"),
+     "--time-limit"),
     (["exec", "examples/parity.py", "--inputs", "examples/bits.txt", "--backend", "nope"],
      "Invalid value"),
 ])

@@ -79,7 +79,7 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     got: dict[str, Any] = {}
     monkeypatch.setattr(eval_cli.engine, "run", lambda config, *a, **k: got.update(config=config))
     monkeypatch.setattr(eval_cli.engine, "dry_run", lambda *a: got.update(dry=True))
-    monkeypatch.setattr(eval_cli, "finished", lambda run, targets: got.update(targets=targets))
+    monkeypatch.setattr(eval_cli, "finished", lambda run, targets, *_: got.update(targets=targets))
     monkeypatch.setattr(eval_cli, "resume_config", lambda run_dir, given: (
         got.update(given=given) or RunConfig.resolve({"run_id": "r"}, env={}), None))
     return got

@@ -56,7 +56,7 @@ def landed(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         got["arc"] = getattr(family, "opts", None)
 
     monkeypatch.setattr(eval_cli.engine, "run", fake_run)
-    monkeypatch.setattr(eval_cli, "finished", lambda run, targets: got.update(targets=targets))
+    monkeypatch.setattr(eval_cli, "finished", lambda run, targets, *_: got.update(targets=targets))
     return got
 
 

@@ -18,13 +18,16 @@ from harness.untrusted_text import printable
 
 
 class ArcUserError(click.ClickException):
-    """A UserError surfaced through click: printed as `Error: ...`, exit code 2."""
+    """A UserError surfaced through click: `error: ...` (the harness's one shape), exit code 2."""
 
     exit_code = 2
 
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True, file=file)
+
 
 def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """A command whose `UserError`s are one `Error: ...` line (also when the `arc` group is
+    """A command whose `UserError`s are one `error: ...` line (also when the `arc` group is
     invoked on its own, without the `harness` group that would catch them)."""
 
     @wraps(func)

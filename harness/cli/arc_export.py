@@ -167,15 +167,15 @@ def _found_info(found: ex.FoundRuns | None) -> dict[str, Any] | None:
               help="Only the last N task logs that pass the other filters (runs in the order "
                    "given, logs by name).")
 @click.option("--reasoning", "--with-reasoning", "reasoning", flag_value=True, default=True,
-              help="Keep the model's reasoning for test-correct programs (default; "
-                   "--with-reasoning is the old spelling).")
+              help="Keep the model's reasoning for test-correct programs "
+                   "(--with-reasoning is the old spelling).  [default: kept]")
 @click.option("--no-reasoning", "reasoning", flag_value=False,
               help="Leave the reasoning field empty in every record.")
 @click.option("--no-dedup", is_flag=True,
-              help="Keep duplicates (default: per task, one test-correct program per code "
-                   "without comments, one other program per set of train outputs).")
+              help="Keep duplicates.  [default: per task, one test-correct program per code "
+                   "without comments, one other program per set of train outputs]")
 @click.option("--no-transduction-filter", is_flag=True,
-              help="Keep programs that hard-code train outputs (default: dropped).")
+              help="Keep programs that hard-code train outputs.  [default: dropped]")
 @click.option("--no-balance", is_flag=True,
               help="Skip the 50/50 balancing of tasks with and without a correct train example.")
 @click.option("--keep-train-perfect", is_flag=True,

@@ -27,6 +27,7 @@ from generators.splits import Sizes
 from harness.cli.options import MultiValueOption
 from harness.cli.run_options import setting_option
 from harness.errors import UserError
+from harness.run.config import MAX_WORKERS
 
 TABULAR_IDS = tuple(fid for fid, spec in TARGETS.items() if spec.kind == "tabular")
 
@@ -75,7 +76,8 @@ def _build_one(fn: str, L: int, kwargs: dict) -> tuple[str, int, str, str, float
 
 
 _tabular_dir_option = click.option(
-    "--tabular-dir", default=None, help="Raw UCI files for fn_m..fn_q (default: <dataset-dir>/raw)."
+    "--tabular-dir", default=None,
+    help="Raw UCI files for fn_m..fn_q.  [default: <dataset-dir>/raw]",
 )
 
 
@@ -124,11 +126,11 @@ def datasets() -> None:
 
 
 @datasets.command()
-@click.option("--functions", cls=MultiValueOption, help="Function ids (default fn_a..fn_l).")
+@click.option("--functions", cls=MultiValueOption, help="Function ids.  [default: fn_a..fn_l]")
 @click.option("--lengths", cls=MultiValueOption, item_type=int,
-              help="Lengths (default: each function's own).")  # fmt: skip
+              help="Lengths.  [default: each function's own]")  # fmt: skip
 @_size_options
-@click.option("--workers", type=click.IntRange(1, 64), default=min(2, os.cpu_count() or 1),
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=min(2, os.cpu_count() or 1),
               show_default=True, help="Processes building grid points in parallel.")  # fmt: skip
 def generate(
     functions: tuple[str, ...], lengths: tuple[int, ...], data: DataFlags, workers: int
@@ -265,10 +267,11 @@ def show(fn: str, length: int | None, data: DataFlags, lines: int) -> None:
 
 
 @datasets.command()
-@click.option("--functions", cls=MultiValueOption, help="Tabular ids (default fn_m..fn_q).")
-@click.option("--cache-dir", default=None, help="Where to put the raw files "
-              "(default: <dataset-dir>/raw).")  # fmt: skip
-@click.option("--dataset-dir", default="datasets", envvar="DATASET_DIR", show_default=True)
+@click.option("--functions", cls=MultiValueOption, help="Tabular ids.  [default: fn_m..fn_q]")
+@click.option("--cache-dir", default=None, help="Where to put the raw files.  "
+              "[default: <dataset-dir>/raw]")  # fmt: skip
+@click.option("--dataset-dir", default="datasets", envvar="DATASET_DIR", show_default=True,
+              show_envvar=True, help="Dataset cache root; the raw files go in its raw/.")
 def fetch(functions: tuple[str, ...], cache_dir: str | None, dataset_dir: str) -> None:
     """Download the raw UCI files for the tabular tasks (needs a network)."""
     from generators import fetch_tabular

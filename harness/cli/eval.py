@@ -23,6 +23,7 @@ from harness.cli.run_options import (
     setting_options,
     take_exports,
 )
+from harness.cli.run_output import Output, output_options, print_summary
 from harness.errors import UserError
 from harness.families.arc.family import ArcFamily, ArcOptions, seed_api_mode
 from harness.families.arc.resume import OPTION_TYPES, resumed_options
@@ -65,7 +66,8 @@ def resume_given(ctx: click.Context, params: dict[str, Any], no_progress: bool) 
 
 
 def launch(config: RunConfig, family: engine.Family, store: RunStore | None,
-           retry_errors: bool, targets: dict[str, str | None]) -> None:  # fmt: skip
+           retry_errors: bool, targets: dict[str, str | None],
+           output: Output) -> None:  # fmt: skip
     """Print the requests (dry run), or run (a resume of a complete run with nothing to do
     changes nothing: it only makes the copies asked for), then report."""
     if retry_errors and store is None:
@@ -76,10 +78,10 @@ def launch(config: RunConfig, family: engine.Family, store: RunStore | None,
     if store is not None and nothing_to_resume(store, retry_errors):
         click.echo(f"{printable(str(store.dir))} is complete: nothing to resume "
                    "(--retry-errors makes its failed API calls again)")  # fmt: skip
-        copies(store.dir, targets)
+        copies(store.dir, targets, output.console())
         return
-    finished(engine.run(config, family, store=store, argv=sys.argv, retry_errors=retry_errors),
-             targets)  # fmt: skip
+    finished(engine.run(config, family, store=store, argv=sys.argv, retry_errors=retry_errors,
+                        console=output.console()), targets, output)  # fmt: skip
 
 
 @click.group("eval")
@@ -92,20 +94,22 @@ def eval_group() -> None:
 @resume_options()
 @setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
+@output_options
 @export_options()
 @log_options(group=False)
 @click.pass_context
 def erm(ctx: click.Context, resume: Path | None, retry_errors: bool, no_progress: bool,
-        **params: Any) -> None:  # fmt: skip
+        quiet: bool, as_json: bool, **params: Any) -> None:  # fmt: skip
     """Hidden-mapping tasks: programs for fn_a..fn_q, scored on validation and test inputs."""
     targets = take_exports(params)
-    given = resume_given(ctx, params, no_progress)
+    output = Output(quiet, as_json)
+    given = resume_given(ctx, params, no_progress or output.silent)
     store: RunStore | None = None
     if resume is not None:
         config, store = resume_config(resume, given)
     else:
         config = RunConfig.resolve(params | given)
-    launch(config, ErmFamily(), store, retry_errors, targets)
+    launch(config, ErmFamily(), store, retry_errors, targets, output)
 
 
 # ---------------------------------------------------------------------- ARC
@@ -142,15 +146,18 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
 @resume_options()
 @setting_option("dry_run")
 @click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
+@output_options
 @export_options()
 @log_options(group=False)
 @click.pass_context
 def arc(ctx: click.Context, resume: Path | None, retry_errors: bool, no_progress: bool,
-        **params: Any) -> None:  # fmt: skip
+        quiet: bool, as_json: bool, **params: Any) -> None:  # fmt: skip
     """ARC-AGI tasks: programs `transform(grid)`, voted over attempts, official pass@2 score.
     As in the ARC seed, a --base-url is called with Chat Completions unless --api-mode says
     otherwise, and sampling is adaptive (--sampling-mode auto)."""
     targets = take_exports(params)
+    output = Output(quiet, as_json)
+    no_progress = no_progress or output.silent
     arc_given = command_line_values(ctx, {k: params[k] for k in ARC_FIELDS})
     arc_values = {k: params.pop(k) for k in ARC_FIELDS}
     store: RunStore | None = None
@@ -162,26 +169,32 @@ def arc(ctx: click.Context, resume: Path | None, retry_errors: bool, no_progress
         config = RunConfig.resolve(params | {"progress": not no_progress})
         config = seed_api_mode(config,
                                ctx.get_parameter_source("api_mode") != ParameterSource.DEFAULT)
-    launch(config, ArcFamily(opts), store, retry_errors, targets)
+    launch(config, ArcFamily(opts), store, retry_errors, targets, output)
 
 
-def finished(run: engine.Finished, targets: dict[str, str | None]) -> None:
+def finished(run: engine.Finished, targets: dict[str, str | None],
+             output: Output | None = None) -> None:
     """After a run: its HTML report (a failure there is a warning, never a lost run), the
-    copies asked for by --out-jsonl and the like, and where it all is."""
+    copies asked for by --out-jsonl and the like, and where it all is (--json: the summary)."""
     from rich.console import Console
 
     from harness.report.html import write_report_quietly
     from harness.untrusted_text import console_text
 
-    console = Console()
+    output = output or Output(quiet=False, json=False)
+    console = output.console()
     write_report_quietly(run.run_dir, console)
-    copies(run.run_dir, targets)
-    console.print(f"run directory: {console_text(run.run_dir)}", highlight=False)
+    copies(run.run_dir, targets, console)
+    if output.json:
+        print_summary(run)
+    else:
+        Console().print(f"run directory: {console_text(run.run_dir)}", highlight=False)
 
 
-def copies(run_dir: Path, targets: dict[str, str | None]) -> None:
+def copies(run_dir: Path, targets: dict[str, str | None], console: Any) -> None:
     """The copies of a run's files asked for by --out-jsonl and the like."""
     from harness.run.exports import export_results
+    from harness.untrusted_text import console_text
 
     for name, dest in export_results(run_dir, targets):
-        click.echo(printable(f"copied {name} to {dest}"))
+        console.print(f"copied {name} to {console_text(dest)}", highlight=False)

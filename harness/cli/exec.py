@@ -11,8 +11,8 @@ import orjson
 
 from harness.cli.run_options import setting_option
 from harness.errors import UserError
-from harness.sandbox.backend import BACKENDS, check_runtime, make_backend
-from harness.sandbox.limits import POLICIES, Limits
+from harness.sandbox.backend import check_runtime, make_backend
+from harness.sandbox.limits import Limits
 
 
 def read_inputs(path: Path) -> list[Any]:
@@ -48,18 +48,16 @@ def read_program(path: Path) -> str:
               help="A .jsonl file (one JSON value per line: a string or a grid) or a .txt file "
                    "(one string per line; 'input -> label' lines use the input part).")
 @click.option("--entry", default=None,
-              help="Function to call. Default: f, else transform, else the only function.")
-@click.option("--backend", type=click.Choice(BACKENDS), default="docker", show_default=True,
-              help="docker: hardened containers. process: local subprocess, weaker isolation.")
+              help="Function to call.  [default: f, else transform, else the only function]")
+@setting_option("backend", help="docker: hardened containers. process: local subprocess, weaker "
+                                "isolation.")
 @setting_option("runtime", help="Docker runtime: runc, or runsc to run the containers in gVisor.")
-@click.option("--time-limit", type=float, default=0.5, show_default=True,
-              help="CPU seconds per input.")
-@click.option("--batch-budget", type=float, default=10.0, show_default=True,
-              help="CPU seconds for the whole batch; inputs past it are timeouts.")
-@click.option("--memory-mb", type=int, default=1024, show_default=True,
-              help="Address-space cap of the program's process.")
-@click.option("--policy", type=click.Choice(POLICIES), default="standard", show_default=True,
-              help="Language policy: standard, strict, or off (container and limits only).")
+@setting_option("time_limit")
+@setting_option("batch_budget", help="CPU seconds for the whole batch; inputs past it are "
+                                     "timeouts.")
+@setting_option("memory_mb", help="Address-space cap of the program's process, MB.")
+@setting_option("policy", help="Language policy: standard, strict, or off (container and "
+                               "limits only).")
 def exec_command(program: Path, inputs_path: Path, entry: str | None, backend: str,
                  runtime: str, time_limit: float, batch_budget: float, memory_mb: int,
                  policy: str) -> None:
@@ -91,8 +89,8 @@ def sandbox_group() -> None:
 
 @sandbox_group.command("build")
 @click.option("--base-image", default=None, envvar="BASE_IMAGE",
-              help="Base with python3.11 (default: python:3.11-slim-bookworm when it can be "
-                   "pulled, else a locally bootstrapped Debian minbase).")
+              help="Base with python3.11.  [default: python:3.11-slim-bookworm when it can be "
+                   "pulled, else a locally bootstrapped Debian minbase]")
 @click.option("--force", is_flag=True, help="Rebuild even when the content hash is unchanged.")
 def sandbox_build(base_image: str | None, force: bool) -> None:
     """Build the sandbox image (skipped when sandbox_image/ is unchanged)."""
@@ -103,20 +101,34 @@ def sandbox_build(base_image: str | None, force: bool) -> None:
 
 @sandbox_group.command("status")
 def sandbox_status() -> None:
-    """Show the image tag, whether it is built, and harness containers alive."""
-    from harness.sandbox.docker_pool import count_containers
+    """Show the image tag, whether it is built, and one line per harness container.
+
+    Each line: name, id, image, owner host:pid, whether that owner is alive (a pid on another
+    host cannot be checked: "other host"), age and Docker status."""
     from harness.sandbox.image import docker_client, image_exists, image_tag
+    from harness.sandbox.leftovers import describe, list_containers
 
     client = docker_client()
     tag = image_tag()
     click.echo(f"image: {tag} ({'built' if image_exists(client, tag) else 'not built'})")
-    click.echo(f"harness containers: {count_containers(client)}")
+    containers = list_containers(client)
+    click.echo(f"harness containers: {len(containers)}")
+    for container in containers:
+        click.echo(f"  {describe(container).line()}")
 
 
 @sandbox_group.command("clean")
-def sandbox_clean() -> None:
-    """Remove every harness sandbox container (e.g. after a crash)."""
-    from harness.sandbox.docker_pool import remove_leftovers
-    from harness.sandbox.image import docker_client
+@click.option("--all", "everything", is_flag=True,
+              help="Also remove containers of live runs and of other hosts.")
+def sandbox_clean(everything: bool) -> None:
+    """Remove harness containers whose run is gone (e.g. after a crash).
 
-    click.echo(f"removed {remove_leftovers(docker_client(), everything=True)} containers")
+    Only containers whose owner process no longer exists on this host are removed: a live run's
+    containers, and those of another host sharing the daemon, are left alone unless --all."""
+    from harness.sandbox.image import docker_client
+    from harness.sandbox.leftovers import remove_leftovers
+
+    if everything:
+        click.echo("warning: --all removes every harness container, other users' live runs "
+                   "included", err=True)
+    click.echo(f"removed {remove_leftovers(docker_client(), everything=everything)} containers")

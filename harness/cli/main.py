@@ -6,37 +6,63 @@ import sys
 from typing import Any, NoReturn
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from harness.cli.log_options import DEFAULT_LEVEL, log_options, set_log_level
 from harness.errors import UserError
 
 
-def _fail(exc: UserError) -> NoReturn:
+def one_line(message: str) -> str:
+    """The message with its line breaks folded and control characters escaped: one line that
+    never drives the terminal (it often quotes a run directory or data file)."""
     from harness.untrusted_text import printable
 
-    click.echo(f"error: {printable(exc)}", err=True)
-    sys.exit(2)
+    return printable(" ".join(part.strip() for part in message.splitlines() if part.strip()))
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"error: {one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def _click_message(exc: click.ClickException) -> str:
+    """Click's usage error is four lines (usage, hint, blank, message): here the message, with
+    the hint on the same line."""
+    message = exc.format_message()
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        message += f" (try '{ctx.command_path} --help')"
+    return message
 
 
 class HarnessGroup(click.Group):
-    """Turns user mistakes into one line on stderr and exit code 2, never a traceback.
+    """Turns user mistakes into one line, ``error: ...``, on stderr and exit code 2, never a
+    traceback: the harness's own (``UserError``) and Click's (bad value, unknown option,
+    missing argument), so a script reading stderr sees one shape.
 
-    The message often quotes a run directory or data file (a task id, a file name), so control
-    characters in it are escaped: it stays one line and never drives the terminal. Mistakes in
-    the group's own options (``--env-file``, ``LOG_LEVEL``) surface while it parses, the
-    commands' while it invokes them."""
+    Mistakes in the group's own options (``--env-file``, ``LOG_LEVEL``) surface while it parses,
+    the commands' while it invokes them. A group given no subcommand still prints its help."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:
             return super().make_context(*args, **kwargs)
-        except UserError as exc:
-            _fail(exc)
+        except (UserError, click.ClickException) as exc:
+            _fail_on(exc)
 
     def invoke(self, ctx: click.Context):  # noqa: ANN201
         try:
             return super().invoke(ctx)
-        except UserError as exc:
-            _fail(exc)
+        except (UserError, click.ClickException) as exc:
+            _fail_on(exc)
+
+
+def _fail_on(exc: UserError | click.ClickException) -> NoReturn:
+    """One line, and exit 2 for a user mistake (a Click exception keeps its own code)."""
+    if isinstance(exc, UserError):
+        _fail(str(exc))
+    if isinstance(exc, NoArgsIsHelpError):  # a group given no subcommand: its help
+        raise exc
+    _fail(_click_message(exc), exc.exit_code)
 
 
 def _load_env_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -83,6 +109,9 @@ def _register() -> None:
         found = getattr(module, attr)
         for command in found if isinstance(found, list) else [found]:
             main.add_command(command)
+    from harness.cli.examples import add_examples
+
+    add_examples(main)
 
 
 _register()

@@ -10,23 +10,25 @@ import sys
 
 import click
 
+from harness.errors import UserError
 from harness.mock.server import MockServer
-
-
-def _policy_spec(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if value in ("oracle", "noisy", "arc") or (value.startswith("replay:") and len(value) > 7):
-        return value
-    raise click.BadParameter("use oracle, noisy, arc or replay:FILE")
+from harness.run.settings import MockPolicy
 
 
 @click.command("mock-server")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-@click.option("--port", default=0, type=int, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--port",
+    default=0,
+    type=click.IntRange(0, 65535),
+    show_default=True,
+    help="0 picks a free port.",
+)
 @click.option(
     "--policy",
     default="oracle",
     show_default=True,
-    callback=_policy_spec,
+    type=MockPolicy(),
     help="oracle | noisy | arc | replay:FILE (JSONL of {task, code}).",
 )
 @click.option("--seed", default=0, type=int, show_default=True, help="Seed of all answers.")
@@ -38,10 +40,18 @@ def _policy_spec(ctx: click.Context, param: click.Parameter, value: str) -> str:
     help="Share of requests answered with 429 / 500 / a stall.",
 )
 @click.option(
-    "--slow-s", default=30.0, type=float, show_default=True, help="Length of a stall fault."
+    "--slow-s",
+    default=30.0,
+    type=click.FloatRange(min=0),
+    show_default=True,
+    help="Length of a stall fault.",
 )
 @click.option(
-    "--latency-s", default=0.0, type=float, show_default=True, help="Delay before every answer."
+    "--latency-s",
+    default=0.0,
+    type=click.FloatRange(min=0),
+    show_default=True,
+    help="Delay before every answer.",
 )
 def mock_server(
     host: str,
@@ -53,7 +63,7 @@ def mock_server(
     latency_s: float,
 ) -> None:
     """Serve scripted model answers over the OpenAI API (responses and chat completions)."""
-    try:
+    try:  # a replay file that cannot be read, or a host or port that cannot be bound
         server = MockServer(
             policy,
             seed=seed,
@@ -64,8 +74,10 @@ def mock_server(
             latency_s=latency_s,
         )
         server.bind()
-    except (ValueError, OSError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (ValueError, OSError, OverflowError) as exc:
+        raise UserError(
+            str(exc) if isinstance(exc, ValueError) else f"cannot serve on {host}:{port}: {exc}"
+        ) from exc
     click.echo(server.base_url)
     sys.stdout.flush()
     click.echo(f"policy={policy} seed={seed} fail_rate={fail_rate}; Ctrl-C to stop", err=True)

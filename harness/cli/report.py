@@ -18,7 +18,7 @@ from rich.table import Table
 from harness.cli.options import MultiValueOption
 from harness.cli.run_options import setting_option
 from harness.families.arc.data import DATASETS
-from harness.run.config import BACKENDS, MAX_TEST_SIZE, POLICIES
+from harness.run.config import BACKENDS, MAX_TEST_SIZE, MAX_WORKERS, POLICIES
 from harness.untrusted_text import console_text as _t
 
 _RUN_DIR = click.Path(file_okay=False, path_type=Path)
@@ -27,33 +27,33 @@ _RUN_DIR = click.Path(file_okay=False, path_type=Path)
 @click.command("rerun")
 @click.argument("run_dir", type=_RUN_DIR)
 @click.option("--test-size", type=click.IntRange(2, MAX_TEST_SIZE), default=None,
-              help="Test inputs of the new datasets (default: the run's).")
-@click.option("--seed", type=int, default=None, help="Base dataset seed (default: the run's).")
+              help="Test inputs of the new datasets.  [default: the run's]")
+@click.option("--seed", type=int, default=None, help="Base dataset seed.  [default: the run's]")
 @click.option("--functions", cls=MultiValueOption, help="Only these functions.")
 @click.option("--lengths", cls=MultiValueOption, item_type=int, help="Only these lengths.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
-              help="Parent of the new run directory (default: the source run's parent).")
+              help="Parent of the new run directory.  [default: the source run's parent]")
 @click.option("--run-id", default=None,
-              help="New run directory name (default: <run>-rerun-<time>).")
+              help="New run directory name.  [default: <run>-rerun-<time>]")
 @click.option("--all-attempts", is_flag=True, default=False,
               help="Re-run every attempt's program, not only each trial's selected one.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="docker", show_default=True,
               help="Sandbox backend.")
 @setting_option("runtime", help="Docker runtime: runc, or runsc for gVisor (docker backend only).")
-@click.option("--workers", type=click.IntRange(1, 256), default=None,
-              help="Sandbox pool size (default: the run's).")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=None,
+              help="Sandbox pool size.  [default: the run's]")
 @click.option("--policy", type=click.Choice(POLICIES), default=None,
-              help="Language policy (default: the run's if standard or strict; a run made "
-                   "with 'off' is rerun under it only with --policy off).")
+              help="Language policy; a run made with 'off' is rerun under it only with "
+                   "--policy off.  [default: the run's if standard or strict]")
 @click.option("--dataset-dir", default=None,
-              help="Dataset cache root (default: the run's, if it is yours or inside the run).")
+              help="Dataset cache root.  [default: the run's, if it is yours or inside the run]")
 @click.option("--tabular-dir", default=None,
-              help="Raw UCI files (default: the run's, if it is yours or inside the run).")
+              help="Raw UCI files.  [default: the run's, if it is yours or inside the run]")
 @click.option("--dataset", "arc_dataset", type=click.Choice(list(DATASETS)),
-              default=None, help="ARC runs: tasks to re-score on (default: the run's dataset).")
+              default=None, help="ARC runs: tasks to re-score on.  [default: the run's dataset]")
 @click.option("--subset", default=None,
-              help="ARC runs: subset of --dataset to run every stored program on (default: the "
-                   "run's own tasks).")
+              help="ARC runs: subset of --dataset to run every stored program on.  "
+                   "[default: the run's own tasks]")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="ARC runs: a directory of task JSON files instead of the packaged data.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="ARC runs: first N tasks.")
@@ -165,8 +165,8 @@ def usage(paths: tuple[Path, ...], input_rate: float | None, output_rate: float 
               help="A run directory, as the seed's analysis scripts took it (same as giving "
                    "it as an argument; repeatable).")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the pooled tables of several runs go "
-                   "(default: <first run>/analysis/combined).")
+              help="Where the pooled tables of several runs go.  "
+                   "[default: <first run>/analysis/combined]")
 @click.option("--no-plots", is_flag=True, default=False, help="Tables only.")
 def analyze(run_dirs: tuple[Path, ...], named: tuple[Path, ...], out_dir: Path | None,
             no_plots: bool) -> None:  # fmt: skip

@@ -74,6 +74,14 @@ class MockPolicy(click.ParamType):
             return text
         self.fail("must be oracle, noisy, arc or replay:FILE", param, ctx)
 
+    def shell_complete(self, ctx: click.Context, param: click.Parameter,
+                       incomplete: str) -> list[Any]:
+        """The three names and ``replay:`` as completions, like a Choice."""
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(name) for name in (*MOCK_POLICIES, "replay:")
+                if name.startswith(incomplete)]  # fmt: skip
+
 
 def _loose(kind: click.ParamType) -> click.ParamType:
     """``kind`` without its range or choices: a manifest's values are read first and judged

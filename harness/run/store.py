@@ -131,9 +131,14 @@ class RunStore:
     @classmethod
     def create(cls, out_dir: str | Path, run_id: str, *, resume: bool = False) -> RunStore:
         run_dir = Path(out_dir) / run_id
-        if not resume and run_dir.exists() and any(run_dir.iterdir()):
-            from harness.errors import UserError
+        from harness.errors import UserError
 
+        try:  # --out-dir naming a file, or a folder the user may not write: a mistake, one line
+            run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create run directory {run_dir}: "
+                            f"{exc.strerror or exc}") from None
+        if not resume and run_dir.exists() and any(run_dir.iterdir()):
             raise UserError(f"run directory {run_dir} already exists: pick another --run-id "
                             f"or continue it with --resume {run_dir}")  # fmt: skip
         store = cls(run_dir)

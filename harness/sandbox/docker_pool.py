@@ -1,7 +1,8 @@
 """Docker backend: warm, network-less, read-only containers, each running one exec server.
 
 Every container carries labels naming this harness and the owning process; containers whose
-owner is gone (a crashed earlier run) are removed when a pool starts, and a pool removes its own
+owner is gone (a crashed earlier run on this host: see ``leftovers``) are removed when a pool
+starts, and a pool removes its own
 at close and at interpreter exit. The host talks to the exec server over the container's attached
 stdin/stdout (no port, no mount, no socket the program could reach).
 """
@@ -9,8 +10,6 @@ stdin/stdout (no port, no mount, no socket the program could reach).
 from __future__ import annotations
 
 import atexit
-import os
-import socket
 import struct
 import threading
 import time
@@ -19,11 +18,10 @@ from typing import Any
 from harness.sandbox.backend import RUNTIMES
 from harness.sandbox.errors import SandboxError
 from harness.sandbox.image import docker_client, require_image
+from harness.sandbox.leftovers import LABEL, OWNER_LABEL, owner_id, remove_leftovers
 from harness.sandbox.protocol import WorkerLost
 from harness.sandbox.worker import Worker, recv_deadline_remaining
 
-LABEL = "harness.sandbox"
-OWNER_LABEL = "harness.owner"
 SERVER_CAPS = ("SETUID", "SETGID", "KILL")
 IPC_SYSCTLS = {"kernel.shmmni": "0", "kernel.msgmni": "0", "kernel.sem": "0 0 0 0"}
 CONTAINER_ENV = {"PYTHONHASHSEED": "0", "HARNESS_IN_CONTAINER": "1", "HOME": "/tmp",
@@ -39,10 +37,6 @@ CONTAINER_ENV = {"PYTHONHASHSEED": "0", "HARNESS_IN_CONTAINER": "1", "HOME": "/t
 # by RLIMIT_NPROC, which gVisor enforces itself (nproc ulimit 128 for the server, 0 for each
 # program), so this limit only has to bound gVisor's threads on the host.
 RUNSC_PIDS_LIMIT = 1024
-
-
-def owner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class AttachTransport:
@@ -240,33 +234,6 @@ def require_runtime(client: Any, runtime: str) -> None:
     if runtime not in docker_runtimes(client):
         raise SandboxError(f"Docker does not know the {runtime} runtime: run "
                         f"`make sandbox RUNTIME={runtime}` (as root) to install and register it")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_leftovers(client: Any, everything: bool = False) -> int:
-    """Remove harness containers whose owning process is gone (or all of them)."""
-    removed = 0
-    host = socket.gethostname()
-    for c in client.containers.list(all=True, filters={"label": LABEL}):
-        owner = c.labels.get(OWNER_LABEL, "")
-        owner_host, _, pid = owner.rpartition(":")
-        stale = everything or owner_host != host or not pid.isdigit() or not _pid_alive(int(pid))
-        if stale or c.status in ("exited", "dead"):
-            try:
-                c.remove(force=True)
-                removed += 1
-            except Exception:  # noqa: BLE001
-                pass
-    return removed
 
 
 def count_containers(client: Any) -> int:
