@@ -102,3 +102,15 @@ def test_attempt_header_round_trip_and_fallback() -> None:
     assert Slot(2, 3, attempts=4).rng_key == 6 == Slot(2, 3, attempts=4).index
     assert Slot(2, 3, turn=2, attempts=4).rng_key == "2/3/2"
     assert Slot(2, 3, turn=2, attempts=4).index == 7
+
+
+def test_runner_names_trial_attempt_and_turn_on_every_request(tmp_path: Path) -> None:
+    """What the header carries comes from the runner (first turn) and the turns (later ones)."""
+    from harness.run.store import RunStore
+    from tests.test_runner_loop import FakeClient, TalkTask, prog, run
+
+    client = FakeClient(default=prog(0.5))
+    run(RunStore(tmp_path / "run"), client, [TalkTask("fn_a/L20", max_turns=2)],
+        attempts=2, num_trials=2, concurrency=3)  # fmt: skip
+    calls = sorted((r.trial, r.attempt, r.turn, r.attempts) for r in client.requests)
+    assert calls == [(t, a, u, 2) for t in (1, 2) for a in (1, 2) for u in (1, 2)]
