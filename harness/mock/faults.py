@@ -5,9 +5,11 @@ of `slow_s` seconds (beyond the client's timeout) before a normal answer, so the
 and timeout paths run against real HTTP. `script` forces the faults of the first requests, in
 arrival order, for tests that need an exact sequence.
 
-Decisions derive from seed + task key + a per-task counter of requests (not of answers), so
-switching faults on does not change the answers: a retried request gets the answer the failed
-one would have had.
+Decisions derive from seed + task key + the request's slot (trial/attempt/turn/retry, the
+`X-Harness-Attempt` header, see `slots`) when it has one, else + a per-task counter of requests.
+Keyed by slot, whether a call fails does not depend on how requests interleave or on what a
+resume already has; its retry re-rolls by retry number only. Faults never change the answers: a
+retried request gets the answer the failed one would have had.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 from collections import defaultdict
 
 from harness.mock.policies import derived_rng
+from harness.mock.slots import Slot
 
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "slow")
 
@@ -44,8 +47,9 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._requests: defaultdict[str, int] = defaultdict(int)
 
-    def choose(self, task_key: str) -> str | None:
-        """Count a request for `task_key` and pick its fault (one of `FAULT_KINDS`), or None."""
+    def choose(self, task_key: str, slot: Slot | None = None) -> str | None:
+        """Count a request for `task_key` and pick its fault (one of `FAULT_KINDS`), or None.
+        A script, when given, still goes by arrival order (tests that need an exact sequence)."""
         with self._lock:
             n = self._requests[task_key]
             self._requests[task_key] += 1
@@ -54,13 +58,18 @@ class FaultPlan:
             return None if scripted == "ok" else scripted
         if self.fail_rate <= 0:
             return None
-        rng = derived_rng(self.seed, task_key, n, "fault")
+        if slot is not None:
+            rng = derived_rng(
+                self.seed, task_key, slot.trial, slot.attempt, slot.turn, slot.retry, "fault"
+            )
+        else:
+            rng = derived_rng(self.seed, task_key, n, "fault")
         if rng.random() >= self.fail_rate:
             return None
         return rng.choice(FAULT_KINDS)
 
     def requests_seen(self, task_key: str) -> int:
-        """Requests counted so far for `task_key` (the prompt-cache imitation reads it: a repeat
-        of a task's prompt is what a real cache would hit)."""
+        """Requests counted so far for `task_key` (the prompt-cache imitation reads it for a
+        request without a slot: a repeat of a task's prompt is what a real cache would hit)."""
         with self._lock:
             return self._requests[task_key]

@@ -22,7 +22,8 @@ from harness.mock.payloads import (
     responses_payload,
 )
 from harness.mock.policies import MockReply, TaskRef, identify
-from harness.models.base import TASK_HEADER
+from harness.mock.slots import Slot, parse_slot
+from harness.models.base import ATTEMPT_HEADER, TASK_HEADER
 
 
 class Answering(Protocol):
@@ -34,9 +35,11 @@ class Answering(Protocol):
     latency_s: float
     reasoning_style: str
 
-    def make_reply(self, task: TaskRef, consume: bool) -> tuple[MockReply, int]: ...
+    def make_reply(self, task: TaskRef, consume: bool,
+                   slot: Slot | None = None) -> tuple[MockReply, int | str]: ...
 
-    def cached_tokens(self, task_key: str, prompt_tokens: int) -> int: ...
+    def cached_tokens(self, task_key: str, prompt_tokens: int, slot: Slot | None = None) -> int:
+        ...
 
     def wait(self, seconds: float) -> bool: ...
 
@@ -223,7 +226,8 @@ class _Handler(BaseHTTPRequestHandler):
         mock, faults = self.mock, self.mock.faults
         prompt = prompt_text(body)
         task = identify(self.headers.get(TASK_HEADER), prompt)
-        fault = faults.choose(task.key)
+        slot = parse_slot(self.headers.get(ATTEMPT_HEADER))
+        fault = faults.choose(task.key, slot)
         if fault is not None:
             mock.record(f"fault_{fault}", task=task.key)
         if fault == "429":
@@ -243,9 +247,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         # A stalled request's client has timed out: its answer is not consumed, so the retry
         # gets the same one.
-        reply, index = mock.make_reply(task, consume=fault != "slow")
+        reply, index = mock.make_reply(task, consume=fault != "slow", slot=slot)
         p_tokens = count_tokens(prompt)
-        cached = mock.cached_tokens(task.key, p_tokens)
+        cached = mock.cached_tokens(task.key, p_tokens, slot)
         usage, text, reasoning, truncated = budget(reply, body, path, p_tokens, cached)
         model = str(body.get("model") or "mock")
         uid = hashlib.sha256(f"{mock.seed}|{task.key}|{index}|{path}".encode()).hexdigest()[:24]

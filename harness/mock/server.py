@@ -6,9 +6,11 @@ error classes, retries, timeouts) is what the tests exercise. Answers come from 
 `harness.mock.policies`); the HTTP side is in `handler`, the reply bodies in `payloads`, the
 injected faults in `faults`.
 
-Determinism: the randomness of each answer derives from seed + task key + a per-task counter of
-answers served, never from arrival order across tasks, so concurrent runs give the same answers
-per task. Fault decisions use a separate per-task counter of requests (see `faults`).
+Determinism: the randomness of each answer derives from seed + task key + which call of the run
+the request is (`X-Harness-Attempt`: trial/attempt/turn, see `slots`), so a run gives the same
+answers whatever its concurrency and whatever a resume already had. A request without that
+header (a plain client) falls back to a per-task counter of answers served, which is still
+independent of the arrival order across tasks. Fault decisions are keyed the same way (`faults`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from harness.mock.faults import FaultPlan
 from harness.mock.handler import make_handler
 from harness.mock.payloads import REASONING_STYLES
 from harness.mock.policies import MockReply, Policy, TaskRef, derived_rng, make_policy
+from harness.mock.slots import Slot
 
 
 class MockServer:
@@ -123,19 +126,29 @@ class MockServer:
 
     # -- state shared by the request handlers ---------------------------------------------------
 
-    def make_reply(self, task: TaskRef, consume: bool) -> tuple[MockReply, int]:
-        """The policy's answer for the task's next reply index; `consume=False` leaves the index
-        in place so the retry of a request whose client gave up gets the same answer."""
-        with self._lock:
-            index = self._served[task.key]
-            if consume:
-                self._served[task.key] += 1
-        rng = derived_rng(self.seed, task.key, index)
-        return self.policy.reply(task, rng, index), index
+    def make_reply(
+        self, task: TaskRef, consume: bool, slot: Slot | None = None
+    ) -> tuple[MockReply, int | str]:
+        """The policy's answer for the call `slot` names (whatever else was asked before), or
+        without a slot for the task's next reply index; also the key its randomness came from.
+        `consume=False` leaves the index in place so the retry of a request whose client gave
+        up gets the same answer (a slot's answer never depends on retries)."""
+        if slot is not None:
+            key, index = slot.rng_key, slot.index
+        else:
+            with self._lock:
+                index = self._served[task.key]
+                if consume:
+                    self._served[task.key] += 1
+            key = index
+        rng = derived_rng(self.seed, task.key, key)
+        return self.policy.reply(task, rng, index), key
 
-    def cached_tokens(self, task_key: str, prompt_tokens: int) -> int:
-        """Imitates prompt caching: repeats of a task's prompt hit the cache for half of it."""
-        seen = self.faults.requests_seen(task_key) > 1
+    def cached_tokens(self, task_key: str, prompt_tokens: int, slot: Slot | None = None) -> int:
+        """Imitates prompt caching: repeats of a task's prompt hit the cache for half of it. With
+        a slot, every call but the run's first of the task is a repeat (not the first to arrive:
+        that would depend on timing)."""
+        seen = not slot.first if slot is not None else self.faults.requests_seen(task_key) > 1
         return prompt_tokens // 2 if seen else 0
 
     def wait(self, seconds: float) -> bool:

@@ -17,6 +17,11 @@ API_MODES: tuple[str, ...] = ("responses", "chat_completions")
 
 TASK_HEADER = "X-Harness-Task"
 """HTTP header carrying `ModelRequest.task_id` (ignored by real APIs, read by the mock)."""
+ATTEMPT_HEADER = "X-Harness-Attempt"
+"""HTTP header `<trial>/<attempt>/<turn>/<retry>/<attempts per trial>` naming which call of a run
+a request is: the mock derives its answer (and injected faults) from it instead of counting
+arrivals (`harness.mock.slots`), so replies do not depend on concurrency or on what a resume
+already has. Real APIs ignore it."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,9 @@ class ModelRequest:
     reasoning; organisations may not be allowed to ask, so it is off unless requested).
     `reasoning_budget` is OpenRouter's `reasoning.max_tokens`; `enable_thinking` goes to an
     open-weight server's chat template (`chat_template_kwargs`, Qwen's switch).
+    `trial`, `attempt` and `turn` (1-based) and `attempts` (per trial), set by the runner, travel
+    like `task_id`, in the `X-Harness-Attempt` header, so a scripted model answers the same call
+    the same way however requests interleave; None = not part of a run (the mock then counts).
     """
 
     messages: list[dict[str, str]]
@@ -48,6 +56,10 @@ class ModelRequest:
     top_k: int | None = None
     min_p: float | None = None
     enable_thinking: bool | None = None
+    trial: int | None = None
+    attempt: int | None = None
+    turn: int | None = None
+    attempts: int | None = None
 
     def sampling(self) -> dict[str, float]:
         """The sampling parameters sent (`SAMPLING_KEYS` that are set): an attempt row's

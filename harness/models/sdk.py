@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import openai
 
-from harness.models.base import TASK_HEADER, Completion, ModelRequest, Usage
+from harness.models.base import ATTEMPT_HEADER, TASK_HEADER, Completion, ModelRequest, Usage
 from harness.models.retry import RetryPolicy, call_with_retries
 
 #: Printable ASCII kept as is in the task header (``%`` is not: it starts an escape).
@@ -75,6 +75,18 @@ def task_headers(task_id: str | None) -> dict[str, str] | None:
     anything else, and CR/LF would split the header), so other characters are percent-encoded;
     a plain id such as ``fn_a/L20`` or ``007bbfb7`` is sent unchanged."""
     return {TASK_HEADER: quote(task_id, safe=_HEADER_SAFE)} if task_id else None
+
+
+def request_headers(request: ModelRequest, retry: int) -> dict[str, str] | None:
+    """The task header plus, for a call of a run, `X-Harness-Attempt`
+    (`trial/attempt/turn/retry/attempts`, `retry` 0 for the first HTTP call, `attempts` 0 when
+    unknown): what lets the mock answer a call the same way whatever the arrival order, and
+    re-roll a fault only by retry number."""
+    headers = dict(task_headers(request.task_id) or {})
+    if request.trial is not None and request.attempt is not None:
+        call = (request.trial, request.attempt, request.turn or 1, retry, request.attempts or 0)
+        headers[ATTEMPT_HEADER] = "/".join(str(n) for n in call)
+    return headers or None
 
 
 class Answer(NamedTuple):
@@ -163,13 +175,16 @@ class SdkClient(ABC):
 
     async def complete(self, request: ModelRequest) -> Completion:
         body, extra = split_body(self.request_body(request), self.create_method)
-        headers = task_headers(request.task_id)
         client = self._sdk.get()
         if self.retry.request_delay > 0:  # --request-delay: pacing, not part of the call's time
             await self.retry.sleep(self.retry.request_delay)
         started = time.perf_counter()
 
+        calls = 0
+
         async def call() -> Any:
+            nonlocal calls
+            headers, calls = request_headers(request, calls), calls + 1
             return await self.endpoint(client).create(**body, extra_body=extra or None,
                                                       extra_headers=headers)
 

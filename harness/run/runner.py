@@ -21,7 +21,7 @@ import asyncio
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.models.base import Completion, ModelClient, ModelRequest
@@ -241,7 +241,8 @@ class Runner:
     async def _answer(self, task: AttemptTask, row: AttemptRow) -> dict[str, Any]:
         """Ask, extract, evaluate, and continue the conversation: fills ``row`` in place."""
         trial, attempt = int(row["trial"] or 0), int(row["attempt"] or 0)
-        request = self.make_request(task)
+        request = replace(self.make_request(task), trial=trial, attempt=attempt, turn=1,
+                          attempts=self.options.attempts)  # the mock's reply key (slots)
         started = time.time()
         row.update(task.row_fields())
         completion = await self.client.complete(request)

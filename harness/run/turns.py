@@ -133,7 +133,8 @@ class _Conversation:
             added = [{"role": "assistant", "content": _reply(self.state)},
                      {"role": "user", "content": feedback}]  # fmt: skip
             messages = messages + added
-            completion = await client.complete(dataclasses.replace(request, messages=messages))
+            completion = await client.complete(dataclasses.replace(request, messages=messages,
+                                                                   turn=turn))
             answer = answer_fields(completion, cost)
             for k in SUMMED_KEYS:
                 self.totals[k] += int(answer[k] or 0)
