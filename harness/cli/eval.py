@@ -62,7 +62,7 @@ def erm(ctx: click.Context, resume: Path | None, no_progress: bool, **params: An
     if config.dry_run:
         engine.dry_run(config, family)
         return
-    finished(engine.run(config, family, store=store, argv=sys.argv), targets)
+    run_and_finish(config, family, targets, store)
 
 
 # ---------------------------------------------------------------------- ARC
@@ -115,10 +115,31 @@ def arc(ctx: click.Context, transduction_filter: bool, no_progress: bool,
     if config.dry_run:
         engine.dry_run(config, family)
         return
-    finished(engine.run(config, family, argv=sys.argv), targets)
+    run_and_finish(config, family, targets)
 
 
-def finished(run: engine.Finished, targets: dict[str, str | None]) -> None:
+def run_and_finish(config: RunConfig, family: engine.Family, targets: dict[str, str | None],
+                   store: RunStore | None = None) -> None:  # fmt: skip
+    """The run, then ``finished``; a run that did not complete exits non-zero with one line
+    (interrupted: 130/143 for SIGINT/SIGTERM, 3 for --max-cost; failed at the API: 1)."""
+    from harness.run.interrupts import RunInterrupted, exit_code
+
+    try:
+        run = engine.run(config, family, store=store, argv=sys.argv)
+    except RunInterrupted as stop:  # before the first attempt or while the pool started
+        click.echo(f"interrupted by {stop}: no attempt was started", err=True)
+        sys.exit(exit_code(stop.signum))
+    if run.ending is not None and run.ending.status == "interrupted":
+        click.echo(run.ending.message, err=True)
+        sys.exit(run.ending.exit_code)
+    finished(run, targets, progress=config.progress)
+    if run.ending is not None:
+        click.echo(run.ending.message, err=True)
+        sys.exit(run.ending.exit_code)
+
+
+def finished(run: engine.Finished, targets: dict[str, str | None],
+             progress: bool = True) -> None:  # fmt: skip
     """After a run: its HTML report (a failure there is a warning, never a lost run), the
     copies asked for by --out-jsonl and the like, and where it all is."""
     from rich.console import Console
@@ -128,6 +149,7 @@ def finished(run: engine.Finished, targets: dict[str, str | None]) -> None:
     from harness.untrusted_text import console_text
 
     console = Console()
+    engine.status_line(progress and sys.stderr.isatty(), "writing report...")
     write_report_quietly(run.run_dir, console)
     for name, dest in export_results(run.run_dir, targets):
         console.print(f"copied {name} to {console_text(dest)}", highlight=False)
