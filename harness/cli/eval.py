@@ -129,17 +129,17 @@ def run_and_finish(config: RunConfig, family: engine.Family, targets: dict[str, 
     except RunInterrupted as stop:  # before the first attempt or while the pool started
         click.echo(f"interrupted by {stop}: no attempt was started", err=True)
         sys.exit(exit_code(stop.signum))
-    if run.ending is not None and run.ending.status == "interrupted":
-        click.echo(run.ending.message, err=True)
-        sys.exit(run.ending.exit_code)
-    finished(run, targets, progress=config.progress)
-    if run.ending is not None:
-        click.echo(run.ending.message, err=True)
-        sys.exit(run.ending.exit_code)
+    ending = run.ending if isinstance(run, engine.Finished) else None  # tests fake the run
+    if ending is not None and ending.status == "interrupted":
+        click.echo(ending.message, err=True)
+        sys.exit(ending.exit_code)
+    finished(run, targets)
+    if ending is not None:
+        click.echo(ending.message, err=True)
+        sys.exit(ending.exit_code)
 
 
-def finished(run: engine.Finished, targets: dict[str, str | None],
-             progress: bool = True) -> None:  # fmt: skip
+def finished(run: engine.Finished, targets: dict[str, str | None]) -> None:
     """After a run: its HTML report (a failure there is a warning, never a lost run), the
     copies asked for by --out-jsonl and the like, and where it all is."""
     from rich.console import Console
@@ -149,7 +149,7 @@ def finished(run: engine.Finished, targets: dict[str, str | None],
     from harness.untrusted_text import console_text
 
     console = Console()
-    engine.status_line(progress and sys.stderr.isatty(), "writing report...")
+    engine.status_line(run.show_progress, "writing report...")
     write_report_quietly(run.run_dir, console)
     for name, dest in export_results(run.run_dir, targets):
         console.print(f"copied {name} to {console_text(dest)}", highlight=False)

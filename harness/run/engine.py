@@ -110,6 +110,7 @@ class Finished:
     outcome: Any
     ending: Ending | None = None  # None: complete
     saved: int = 0  # attempt rows in the run directory
+    show_progress: bool = False  # progress lines go to stderr (a terminal, not --no-progress)
 
 
 def run(config: RunConfig, family: Family, *, store: RunStore | None = None,
@@ -193,7 +194,7 @@ def _run_locked(config: RunConfig, family: Family, tasks: list[AttemptTask],
         store.log("run_failed", reason=failure)
         ending = Ending("failed", EXIT_API_FAILED, f"{failure} (the run can be resumed: "
                         f"{resume_command(family.name, store.dir)})")  # fmt: skip
-    return Finished(store.dir, outcome, ending, len(result.attempt_rows))
+    return Finished(store.dir, outcome, ending, len(result.attempt_rows), show)
 
 
 def status_line(show: bool, text: str) -> None:
