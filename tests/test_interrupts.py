@@ -249,3 +249,18 @@ def test_a_second_ctrl_c_exits_at_once_and_still_removes_the_containers(tmp_path
     assert left_containers(proc.pid) == 0
     keys = attempt_keys(run_dir)
     assert len(keys) == len(set(keys))
+
+
+def test_dry_run_ends_with_the_estimate_on_stderr(tmp_path):
+    from click.testing import CliRunner
+
+    from harness.cli.main import main
+
+    result = CliRunner().invoke(main, ["eval", "erm", "--model", "gpt-5", "--functions", "fn_a",
+                                       "--lengths", "20", "--test-size", "100", "--dataset-dir",
+                                       str(tmp_path), "--dry-run"],
+                                env={"OPENAI_API_KEY": None})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("# estimate: 5 call(s)") and "$" in last
+    assert "# estimate" not in result.stdout

@@ -99,7 +99,8 @@ def dry_run(config: RunConfig, family: Family) -> None:
                              f"{task.task_id})"))  # fmt: skip
         click.echo(printable(json.dumps(body, indent=2, ensure_ascii=False), keep_newlines=True))
     options = family.runner_options(config)
-    click.echo(estimate.line(options.attempts * options.num_trials))
+    # stderr: stdout stays the request bodies alone, for tools that read them
+    click.echo(estimate.line(options.attempts * options.num_trials), err=True)
 
 
 @dataclass
