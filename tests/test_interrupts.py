@@ -264,3 +264,13 @@ def test_dry_run_ends_with_the_estimate_on_stderr(tmp_path):
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("# estimate: 5 call(s)") and "$" in last
     assert "# estimate" not in result.stdout
+
+
+def test_the_bar_names_the_turn_of_a_conversation(store):
+    from tests.test_runner_loop import FakeProgress, TalkTask
+
+    progress = FakeProgress()
+    seen: list[str] = []
+    client = FakeClient(default=prog(0.2), on_call=lambda r: seen.append(progress.fields["now"]))
+    run(store, client, [TalkTask("x", max_turns=3)], attempts=1, progress=progress)
+    assert seen == ["x t1 a1", "x t1 a1 turn 2", "x t1 a1 turn 3"]

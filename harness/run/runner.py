@@ -279,6 +279,10 @@ class Runner:
         text = ", ".join(now[:2]) + (f" +{len(now) - 2}" if len(now) > 2 else "")
         self.progress.update(self._bar, now=text, ran=self._new)
 
+    def _show_turn(self, task_id: str, trial: int, attempt: int, turn: int) -> None:
+        self._running[(task_id, trial, attempt)] = f"{task_id} t{trial} a{attempt} turn {turn}"
+        self._show_running()
+
     async def _attempt_row(self, task: AttemptTask, trial: int, attempt: int) -> AttemptRow:
         row = AttemptRow(**self.row_base, row_type="attempt", is_summary=False,
                          task_id=task.task_id, **task.key, trial=trial,
@@ -318,8 +322,14 @@ class Runner:
                 row["eval_ms"] = round((time.perf_counter() - t0) * 1000.0, 1)
         if (isinstance(getattr(task, "max_turns", None), int) and not row.get("api_error")
                 and row.get("compile_error") != "harness_error"):  # fmt: skip
+            turn = [2]  # the bar names the turn being asked next
+            self._show_turn(task.task_id, trial, attempt, turn[0])
+
             async def evaluate(code: str) -> dict[str, Any]:
-                return await task.evaluate(code, self.pool, self.limits)
+                out = await task.evaluate(code, self.pool, self.limits)
+                turn[0] += 1
+                self._show_turn(task.task_id, trial, attempt, turn[0])
+                return out
 
             await self._guarded(row, trial, attempt, more_turns(
                 task, row, results, request, self.client, evaluate, self.cost))  # type: ignore[arg-type]  # fmt: skip
