@@ -156,7 +156,7 @@ output_rate=OUTPUT_RATE max_retries=MAX_RETRIES train_size=TRAIN_SIZE val_size=V
 test_size=TEST_SIZE seed=GLOBAL_SEED dataset_dir=DATASET_DIR tabular_dir=TABULAR_DIR
 prompt_version=PROMPT_VERSION
 concurrency=CONCURRENCY timeout=REQUEST_TIMEOUT,PER_CALL_TIMEOUT_S retry_delay=RETRY_DELAY
-request_delay=REQUEST_DELAY
+request_delay=REQUEST_DELAY max_cost=MAX_COST max_api_error_rate=MAX_API_ERROR_RATE
 backend=SANDBOX_BACKEND
 runtime=HARNESS_RUNTIME workers=SANDBOX_WORKERS time_limit=TIME_LIMIT batch_budget=BATCH_BUDGET
 memory_mb=MEMORY_MB policy=SANDBOX_POLICY out_dir=OUT_DIR run_id=RUN_ID mock_policy=MOCK_POLICY

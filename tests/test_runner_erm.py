@@ -251,6 +251,6 @@ def test_env_vars_feed_the_config(tmp_path, dataset_dir):
         env={"API_MODE": "chat_completions", "MODEL": "gpt-5.2", "OPENAI_API_KEY": None,
              "REASONING_EFFORT": "medium"})
     assert result.exit_code == 0, result.output
-    body = json.loads(result.output.split("\n", 1)[1])
+    body = json.loads(result.stdout.split("\n", 1)[1])
     assert body["model"] == "gpt-5.2" and body["reasoning_effort"] == "medium"
     assert "messages" in body

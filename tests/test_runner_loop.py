@@ -163,10 +163,15 @@ class FakeProgress:
         self.completed = 0
         self.added = 0
 
-    def add_task(self, description: str, total: int, completed: int = 0) -> int:
+    def add_task(self, description: str, total: int, completed: int = 0, **fields: Any) -> int:
         self.added += 1
         self.total, self.completed = total, completed
+        self.fields = dict(fields)
         return 7
+
+    def update(self, task_id: int, **fields: Any) -> None:
+        assert task_id == 7
+        self.fields.update(fields)
 
     def advance(self, task_id: int, advance: float = 1) -> None:
         assert task_id == 7

@@ -129,7 +129,7 @@ def dry_run(command: str, env: dict[str, str | None] | None = None) -> list[tupl
     result = CliRunner().invoke(main, harness_args(command),
                                 env={**NO_KEYS, "DRY_RUN": "1", **(env or {})})  # fmt: skip
     assert result.exit_code == 0, f"{command}\n{result.output}"
-    printed = requests(result.output)
+    printed = requests(result.stdout)
     assert printed, f"{command}: no request printed"
     return printed
 

@@ -80,8 +80,30 @@ def launch(config: RunConfig, family: engine.Family, store: RunStore | None,
                    "(--retry-errors makes its failed API calls again)")  # fmt: skip
         copies(store.dir, targets, output.console())
         return
-    finished(engine.run(config, family, store=store, argv=sys.argv, retry_errors=retry_errors,
-                        console=output.console()), targets, output)  # fmt: skip
+    run_and_finish(config, family, targets, output, store, retry_errors)
+
+
+def run_and_finish(config: RunConfig, family: engine.Family, targets: dict[str, str | None],
+                   output: Output, store: RunStore | None = None,
+                   retry_errors: bool = False) -> None:  # fmt: skip
+    """The run, then ``finished``; a run that did not complete exits non-zero with one line
+    (interrupted: 130/143 for SIGINT/SIGTERM, 3 for --max-cost; failed at the API: 1)."""
+    from harness.run.interrupts import RunInterrupted, exit_code
+
+    try:
+        run = engine.run(config, family, store=store, argv=sys.argv, retry_errors=retry_errors,
+                         console=output.console())  # fmt: skip
+    except RunInterrupted as stop:  # before the first attempt or while the pool started
+        click.echo(f"interrupted by {stop}: no attempt was started", err=True)
+        sys.exit(exit_code(stop.signum))
+    ending = run.ending if isinstance(run, engine.Finished) else None  # tests fake the run
+    if ending is not None and ending.status == "interrupted":
+        click.echo(ending.message, err=True)
+        sys.exit(ending.exit_code)
+    finished(run, targets, output)
+    if ending is not None:
+        click.echo(ending.message, err=True)
+        sys.exit(ending.exit_code)
 
 
 @click.group("eval")
@@ -183,6 +205,7 @@ def finished(run: engine.Finished, targets: dict[str, str | None],
 
     output = output or Output(quiet=False, json=False)
     console = output.console()
+    engine.status_line(getattr(run, "show_progress", False), "writing report...")
     write_report_quietly(run.run_dir, console)
     copies(run.run_dir, targets, console)
     if output.json:

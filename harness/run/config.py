@@ -56,7 +56,7 @@ TOOL_CHOICES = ("auto", "none", "required")
 # and the dataset folder are among them so a resume can always choose the safer sandbox and
 # its own dataset cache (datasets are checked against their seeds on resume).
 RUNTIME_FIELDS = frozenset({"concurrency", "workers", "timeout", "retry_delay", "max_retries",
-                            "request_delay",
+                            "request_delay", "max_cost", "max_api_error_rate",
                             "dry_run", "progress", "backend", "runtime",
                             "dataset_dir"})  # fmt: skip
 
@@ -186,6 +186,15 @@ class RunConfig:
                                     "Seconds an attempt waits before each of its model calls, "
                                     "holding its --concurrency slot: a crude rate limit.",
                                     aliases=("--rate_limit_delay",))  # fmt: skip
+    max_cost: float | None = _setting(None, Nullable(click.FloatRange(0, min_open=True)),
+                                      "MAX_COST",
+                                      "USD: no new attempt once the run's estimated cost "
+                                      "reaches this; the run is then interrupted (resumable, "
+                                      "exit 3).", shown="no limit")  # fmt: skip
+    max_api_error_rate: float = _setting(1.0, click.FloatRange(0, 1), "MAX_API_ERROR_RATE",
+                                         "Exit 1 (status failed) when more than this share of "
+                                         "the attempts failed at the API; all of them failing "
+                                         "always does.")  # fmt: skip
     # sandbox
     backend: str = _setting("docker", click.Choice(BACKENDS), "SANDBOX_BACKEND",
                             "Sandbox backend.")  # fmt: skip

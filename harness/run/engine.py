@@ -6,7 +6,9 @@ summary). A third family is a new ``Family``, not an edit of this file.
 
 Order matters for what survives a crash: the manifest says "running" before the first model
 call, rows are durable as each attempt ends (the store), and the family's end-of-run files and
-the "complete" manifest are written only after the loop has returned.
+the "complete" manifest are written only after the loop has returned. A run stopped early (a
+signal, --max-cost) writes no end-of-run files: its manifest says "interrupted" and --resume
+finishes it (``harness.run.interrupts``, ``harness.run.run_status``).
 """
 
 from __future__ import annotations
@@ -26,8 +28,16 @@ from rich.console import Console
 
 from harness.run.config import RunConfig
 from harness.run.console import progress_bar
+from harness.run.interrupts import Interrupts, exit_code
 from harness.run.lock import RunLock
 from harness.run.manifest import Manifest, base_manifest
+from harness.run.run_status import (
+    EXIT_API_FAILED,
+    EXIT_MAX_COST,
+    Ending,
+    api_failure,
+    resume_command,
+)
 from harness.run.runner import AttemptTask, Runner, RunnerOptions, RunResult, TrialDoneFn
 from harness.run.session import ModelSession
 from harness.run.store import RunStore
@@ -77,13 +87,20 @@ def endpoint(config: RunConfig) -> str:
 
 def dry_run(config: RunConfig, family: Family) -> None:
     """Print the exact request body of every task (no key, no sandbox, nothing written)."""
+    from harness.run.estimate import CostEstimate
+
     session = ModelSession(config, require_key=False)
+    estimate = CostEstimate(session.rates(), config.model)
     for task in family.load_tasks(config, None, False):
         body = session.client.request_body(session.request(task))
+        estimate.add(task, session.template.max_output_tokens)
         click.echo(printable(f"# {task.task_id}  POST {endpoint(config)}  "
                              f"({family.plan_note(config)}; header X-Harness-Task: "
                              f"{task.task_id})"))  # fmt: skip
         click.echo(printable(json.dumps(body, indent=2, ensure_ascii=False), keep_newlines=True))
+    options = family.runner_options(config)
+    # stderr: stdout stays the request bodies alone, for tools that read them
+    click.echo(estimate.line(options.attempts * options.num_trials), err=True)
 
 
 @dataclass
@@ -92,6 +109,9 @@ class Finished:
 
     run_dir: Path
     outcome: Any
+    ending: Ending | None = None  # None: complete
+    saved: int = 0  # attempt rows in the run directory
+    show_progress: bool = False  # progress lines go to stderr (a terminal, not --no-progress)
 
 
 def run(config: RunConfig, family: Family, *, store: RunStore | None = None,
@@ -107,19 +127,21 @@ def run(config: RunConfig, family: Family, *, store: RunStore | None = None,
     console = console or Console()
     resumed = store is not None
     events: list[tuple[str, dict[str, Any]]] = []
-    tasks = family.load_tasks(config, lambda event, **fields: events.append((event, fields)),
-                              resumed)  # fmt: skip
-    with ModelSession(config) as session:
-        store = store or RunStore.create(config.out_dir, config.run_id)
-        with RunLock(store.dir, notice=console.out):  # console.out: no markup applied
-            return _run_locked(config, family, tasks, events, session, store, resumed, argv,
-                               console, retry_errors)  # fmt: skip
+    with Interrupts() as interrupts:
+        tasks = family.load_tasks(config, lambda event, **fields: events.append((event, fields)),
+                                  resumed)  # fmt: skip
+        with ModelSession(config) as session:
+            store = store or RunStore.create(config.out_dir, config.run_id)
+            with RunLock(store.dir, notice=console.out):  # console.out: no markup applied
+                return _run_locked(config, family, tasks, events, session, store, resumed,
+                                   argv, console, interrupts, retry_errors)  # fmt: skip
 
 
 def _run_locked(config: RunConfig, family: Family, tasks: list[AttemptTask],
                 events: list[tuple[str, dict[str, Any]]], session: ModelSession,
                 store: RunStore, resumed: bool, argv: list[str] | None,
-                console: Console, retry_errors: bool = False) -> Finished:  # fmt: skip
+                console: Console, interrupts: Interrupts,
+                retry_errors: bool = False) -> Finished:  # fmt: skip
     from harness.run.resume_trust import redact_argv
     from harness.sandbox.backend import make_backend
 
@@ -143,39 +165,88 @@ def _run_locked(config: RunConfig, family: Family, tasks: list[AttemptTask],
 
     if session.key_note:
         console.print(session.key_note, highlight=False, markup=False)
+    show = config.progress and sys.stderr.isatty()
+    status_line(show, f"starting {config.workers} sandbox worker(s)...")
     with make_backend(config.backend, workers=config.workers, limits=config.limits(),
                       **config.sandbox_options(),
                       warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
         pool_info = pool.describe()
         store.write_manifest(manifest("running", None))
-        with progress_bar(f"eval {family.name}",
-                          config.progress and sys.stderr.isatty()) as progress:  # fmt: skip
-            options = dataclasses.replace(family.runner_options(config),
+        with progress_bar(f"eval {family.name}", show, attempts=True) as progress:
+            options = dataclasses.replace(family.runner_options(config), max_cost=config.max_cost,
                                           retry_errors=retry_errors)  # fmt: skip
             runner = Runner(client=session.client, pool=pool, store=store,
                             make_request=session.request, limits=config.limits(),
                             options=options, row_base=_row_base(config, session, options),
                             cost=session.cost, outcome=family.outcome, progress=progress,
                             on_trial_done=on_trial_done)  # fmt: skip
-            result = asyncio.run(_loop(runner, tasks, session))
+            result = asyncio.run(_loop(runner, tasks, session, pool, interrupts))
     session.stop_server()
+    if result.stop_reason is not None:
+        return _stopped(config, family, store, result, interrupts, manifest(
+            "interrupted", result))  # fmt: skip
     outcome = family.finish(store, config, tasks, result)
-    store.write_manifest(manifest("complete", result))
+    failure = api_failure(result.attempt_rows, config.max_api_error_rate)
+    store.write_manifest(manifest("failed" if failure else "complete", result))
     store.log("run_done", attempts=len(result.attempt_rows), new=result.new_attempts,
               elapsed_s=round(result.elapsed_s, 2))  # fmt: skip
     family.summarize(console, config, outcome)
     if result.harness_errors:
         console.print(f"[red]{result.harness_errors} attempt(s) hit a harness error "
                       "(see runner.log)")  # fmt: skip
-    return Finished(store.dir, outcome)
+    ending = None
+    if failure:
+        store.log("run_failed", reason=failure)
+        ending = Ending("failed", EXIT_API_FAILED, f"{failure} (the run can be resumed: "
+                        f"{resume_command(family.name, store.dir)})")  # fmt: skip
+    return Finished(store.dir, outcome, ending, len(result.attempt_rows), show)
 
 
-async def _loop(runner: Runner, tasks: Sequence[AttemptTask], session: ModelSession) -> RunResult:
-    """The attempt loop; the async client is closed on the event loop that used it."""
+def status_line(show: bool, text: str) -> None:
+    """A line on stderr saying what a slow step is doing (only where the progress bar shows)."""
+    if show:
+        click.echo(text, err=True)
+
+
+def _stopped(config: RunConfig, family: Family, store: RunStore, result: RunResult,
+             interrupts: Interrupts, manifest: Manifest) -> Finished:  # fmt: skip
+    """A run that stopped scheduling (a signal or --max-cost): rows kept, no end-of-run files,
+    the manifest says "interrupted"; the line the CLI prints says how to finish it."""
+    store.write_manifest(manifest)
+    saved = len(result.attempt_rows)
+    signum = interrupts.signum
+    why = (f"--max-cost {config.max_cost:g} USD reached (estimated ${result.spent:.4f})"
+           if result.stop_reason == "max_cost" or signum is None
+           else f"interrupted by {signal_name(signum)}")  # fmt: skip
+    store.log("interrupted", reason=result.stop_reason, signal=signal_name(signum),
+              attempts=saved, new=result.new_attempts, spent=round(result.spent, 6))
+    code = EXIT_MAX_COST if signum is None else exit_code(signum)
+    message = (f"{why}: {saved} attempt(s) saved; resume with: "
+               f"{resume_command(family.name, store.dir)}")  # fmt: skip
+    return Finished(store.dir, None, Ending("interrupted", code, message), saved)
+
+
+def signal_name(signum: int | None) -> str | None:
+    import signal
+
+    return None if signum is None else signal.Signals(signum).name
+
+
+async def _loop(runner: Runner, tasks: Sequence[AttemptTask], session: ModelSession,
+                pool: Any, interrupts: Interrupts) -> RunResult:  # fmt: skip
+    """The attempt loop; the async client is closed on the event loop that used it. A signal
+    interrupts the runner on this loop; the pool is then closed at once (its containers
+    removed, programs in flight with them), so no sandbox thread keeps the process waiting."""
+    loop = asyncio.get_running_loop()
+    interrupts.on_first(lambda: loop.call_soon_threadsafe(runner.interrupt))
     try:
-        return await runner.run(tasks)
+        result = await runner.run(tasks)
     finally:
+        interrupts.on_first(lambda: None)  # noted; the run is finishing anyway
         await session.client.aclose()
+    if result.stop_reason == "interrupted":
+        pool.close(drain_timeout_s=0.0)
+    return result
 
 
 def _row_base(config: RunConfig, session: ModelSession, options: RunnerOptions) -> dict[str, Any]:

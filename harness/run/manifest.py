@@ -39,7 +39,8 @@ class Manifest(TypedDict, total=False):
     schema: str
     run_id: str
     task_family: str  # "erm", "arc"
-    status: str  # "running" until the end, then "complete"
+    status: str  # "running" until the end, then "complete", "interrupted" or "failed"
+    #              (harness.run.run_status.STATUSES; all but "complete" can be resumed)
     created_at: float
     updated_at: float
     argv: list[str]

@@ -29,7 +29,8 @@ from harness.untrusted_text import check_run_id, printable
 #: (``dry_run``: the resume prints its requests instead of making them).
 RUNTIME_FIELDS: tuple[str, ...] = ("concurrency", "workers", "timeout", "retry_delay",
                                    "max_retries", "progress", "runtime", "dry_run",
-                                   "request_delay")  # fmt: skip
+                                   "request_delay", "max_cost",
+                                   "max_api_error_rate")  # fmt: skip
 
 
 def manifest_family(manifest: dict[str, Any]) -> str:

@@ -68,6 +68,7 @@ class RunnerOptions:
     metrics: tuple[str, ...] = ("val_acc", "test_acc")  # summarised as mean/std over trials
     parallel_attempts: bool = False  # attempts of a trial run concurrently (no early stop)
     retry_errors: bool = False  # resume: stored rows with an api_error are made again
+    max_cost: float | None = None  # USD: no new attempt once the rows' estimated_cost reach it
 
 
 @dataclass
@@ -79,6 +80,8 @@ class RunResult:
     harness_errors: int = 0
     elapsed_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    stop_reason: str | None = None  # "interrupted" (a signal) or "max_cost": the run is partial
+    spent: float = 0.0  # USD: summed estimated_cost of the run's rows (resumed ones too)
 
 
 RequestFactory = Callable[[AttemptTask], ModelRequest]
@@ -124,6 +127,30 @@ class Runner:
         self._rows: dict[tuple[str, int, int], AttemptRow] = {}
         self._new = 0
         self._harness_errors = 0
+        self._stop_reason: str | None = None
+        self._spent = 0.0
+        self._jobs: asyncio.Future[Any] | None = None
+        self._running: dict[tuple[str, int, int], str] = {}  # what the bar says is in flight
+
+    def interrupt(self) -> None:
+        """Stop now (a signal): no new attempt, and the ones in flight are cancelled (their
+        model calls with them); rows already written stay. Call on the loop's thread."""
+        self._stop("interrupted")
+        if self._jobs is not None:
+            self._jobs.cancel()
+
+    def _stop(self, reason: str) -> None:
+        if self._stop_reason is None:
+            self._stop_reason = reason
+            self.store.log("stop_scheduling", reason=reason, spent=round(self._spent, 6))
+
+    def _count_cost(self, row: AttemptRow) -> None:
+        cost = row.get("estimated_cost")
+        if isinstance(cost, int | float):
+            self._spent += float(cost)
+        limit = self.options.max_cost
+        if limit is not None and self._spent >= limit:
+            self._stop("max_cost")
 
     # ------------------------------------------------------------------ public
     async def run(self, tasks: Sequence[AttemptTask]) -> RunResult:
@@ -133,17 +160,24 @@ class Runner:
             if opts.retry_errors and row.get("api_error"):
                 continue
             self._rows[(str(row["task_id"]), int(row["trial"]), int(row["attempt"]))] = row
+            self._count_cost(row)
         known = {t.task_id for t in tasks}
         total = len(tasks) * opts.num_trials * opts.attempts
         done_before = sum(self._units_done(t.task_id, k) for t in tasks
                           for k in range(1, opts.num_trials + 1))  # fmt: skip
         if self.progress is not None:
-            self._bar = self.progress.add_task("attempts", total=total, completed=done_before)
+            self._bar = self.progress.add_task("attempts", total=total, completed=done_before,
+                                               now="", ran=0)  # fmt: skip
         self.store.log("run_start", tasks=len(tasks), trials=opts.num_trials,
                        attempts=opts.attempts, resumed_rows=len(self._rows))  # fmt: skip
         sem = asyncio.Semaphore(opts.concurrency)
         jobs = [self._trial(t, k, sem) for t in tasks for k in range(1, opts.num_trials + 1)]
-        await asyncio.gather(*jobs)
+        self._jobs = asyncio.gather(*jobs)
+        try:
+            await self._jobs
+        except asyncio.CancelledError:
+            if self._stop_reason != "interrupted":
+                raise
         rows = sorted((r for r in self._rows.values() if r["task_id"] in known),
                       key=_row_order(tasks))  # fmt: skip
         order = [t.task_id for t in tasks]
@@ -151,7 +185,8 @@ class Runner:
         best = selection.best_rows(rows, order, opts.score_key, opts.perfect_score)
         summaries = selection.summary_rows(best, rows, order, opts.metrics, keys.__getitem__)
         return RunResult(rows, best, summaries, self._new, self._harness_errors,
-                         time.perf_counter() - started)
+                         time.perf_counter() - started, stop_reason=self._stop_reason,
+                         spent=self._spent)  # fmt: skip
 
     # ------------------------------------------------------------------ internals
     def _trial_rows(self, task_id: str, trial: int) -> list[AttemptRow]:
@@ -187,13 +222,16 @@ class Runner:
             async def one(attempt: int) -> None:
                 async with sem:
                     row = await self._attempt(task, trial, attempt)
-                self._record(task, trial, attempt, row)
+                if row is not None:
+                    self._record(task, trial, attempt, row)
 
             await asyncio.gather(*(one(a) for a in todo))
         else:
             for attempt in todo:
                 async with sem:
                     row = await self._attempt(task, trial, attempt)
+                if row is None:
+                    return  # the run stopped scheduling: the trial is not done
                 self._record(task, trial, attempt, row)
                 if self._perfect(row):
                     self._advance(sum(1 for a in todo if a > attempt))  # never asked
@@ -209,7 +247,9 @@ class Runner:
         self._rows[(task.task_id, trial, attempt)] = row
         self.store.append_attempt(row)
         self._new += 1
+        self._count_cost(row)
         self._advance()
+        self._show_running()
         self.store.log("attempt", task_id=task.task_id, trial=trial, attempt=attempt,
                        outcome=row.get("outcome"), score=row.get(self.options.score_key),
                        duration_ms=row.get("duration_ms"))  # fmt: skip
@@ -224,9 +264,34 @@ class Runner:
             self.store.log("harness_error", task_id=task.task_id, trial=trial,
                            where="on_trial_done", traceback=traceback.format_exc())
 
-    async def _attempt(self, task: AttemptTask, trial: int, attempt: int) -> AttemptRow:
+    async def _attempt(self, task: AttemptTask, trial: int, attempt: int) -> AttemptRow | None:
         """One attempt's row, whatever fails: a fault of the harness itself (the task's
-        request, extraction, scoring) becomes the row's ``harness_error``, never lost work."""
+        request, extraction, scoring) becomes the row's ``harness_error``, never lost work.
+        None when the run has stopped scheduling (a signal, --max-cost): nothing was asked."""
+        if self._stop_reason is not None:
+            return None
+        key = (task.task_id, trial, attempt)
+        self._running[key] = f"{task.task_id} t{trial} a{attempt}"
+        self._show_running()
+        try:
+            return await self._attempt_row(task, trial, attempt)
+        finally:
+            self._running.pop(key, None)
+            self._show_running()
+
+    def _show_running(self) -> None:
+        """The bar's second field: the attempts in flight (the first two, then a count)."""
+        if self._bar is None:
+            return
+        now = list(self._running.values())
+        text = ", ".join(now[:2]) + (f" +{len(now) - 2}" if len(now) > 2 else "")
+        self.progress.update(self._bar, now=text, ran=self._new)
+
+    def _show_turn(self, task_id: str, trial: int, attempt: int, turn: int) -> None:
+        self._running[(task_id, trial, attempt)] = f"{task_id} t{trial} a{attempt} turn {turn}"
+        self._show_running()
+
+    async def _attempt_row(self, task: AttemptTask, trial: int, attempt: int) -> AttemptRow:
         row = AttemptRow(**self.row_base, row_type="attempt", is_summary=False,
                          task_id=task.task_id, **task.key, trial=trial,
                          attempt=attempt)  # fmt: skip
@@ -266,8 +331,14 @@ class Runner:
                 row["eval_ms"] = round((time.perf_counter() - t0) * 1000.0, 1)
         if (isinstance(getattr(task, "max_turns", None), int) and not row.get("api_error")
                 and row.get("compile_error") != "harness_error"):  # fmt: skip
+            turn = [2]  # the bar names the turn being asked next
+            self._show_turn(task.task_id, trial, attempt, turn[0])
+
             async def evaluate(code: str) -> dict[str, Any]:
-                return await task.evaluate(code, self.pool, self.limits)
+                out = await task.evaluate(code, self.pool, self.limits)
+                turn[0] += 1
+                self._show_turn(task.task_id, trial, attempt, turn[0])
+                return out
 
             await self._guarded(row, trial, attempt, more_turns(
                 task, row, results, request, self.client, evaluate, self.cost))  # type: ignore[arg-type]  # fmt: skip

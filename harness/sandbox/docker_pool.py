@@ -197,12 +197,14 @@ class DockerWorkerFactory:
             self._remove(container)
 
     def _remove(self, container: Any) -> None:
-        with self._lock:
-            self._containers.pop(container.id, None)
+        # Forgotten only once removed: an exit handler running meanwhile (a second Ctrl-C)
+        # must still see it, or the process could end with its removal half done.
         try:
             container.remove(force=True)
         except Exception:  # noqa: BLE001 - already gone
             pass
+        with self._lock:
+            self._containers.pop(container.id, None)
 
     def container_ids(self) -> list[str]:
         """The ids of this factory's live containers (make bench reads their cgroups)."""
