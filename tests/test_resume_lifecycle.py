@@ -245,10 +245,12 @@ def test_an_interrupted_arc_run_resumed_equals_the_uninterrupted_one(base, tmp_p
 # ---------------------------------------------------------------- connection settings
 def test_a_dead_endpoint_then_a_corrected_base_url_with_retry_errors(base, tmp_path):
     dead = "http://127.0.0.1:9/v1"  # loopback, nothing listens: every call fails at once
-    ok(harness("eval", "erm", "--model", "mock", *ERM, "--base-url", dead, "--max-retries", "0",
-               "--out-dir", tmp_path / "runs", "--run-id", "dead", "--dataset-dir",
-               base / "datasets", *FAST))  # fmt: skip
+    failed = harness("eval", "erm", "--model", "mock", *ERM, "--base-url", dead, "--max-retries",
+                     "0", "--out-dir", tmp_path / "runs", "--run-id", "dead", "--dataset-dir",
+                     base / "datasets", *FAST)  # fmt: skip
+    assert failed.exit_code == 1 and "failed at the API" in failed.output  # an honest exit
     run = tmp_path / "runs" / "dead"
+    assert json.loads((run / "manifest.json").read_text())["status"] == "failed"
     rows = [json.loads(x) for x in (run / "results_attempts.jsonl").read_text().splitlines()]
     attempts = [r for r in rows if r["row_type"] == "attempt"]
     assert len(attempts) == 2 and all(r["api_error"] for r in attempts)
@@ -275,10 +277,11 @@ def test_a_dead_endpoint_then_a_corrected_base_url_with_retry_errors(base, tmp_p
 
 def test_arc_retry_errors_rewrites_task_logs_and_summary(base, tmp_path):
     replay = f"replay:{base / 'replay.jsonl'}"
-    ok(harness("eval", "arc", "--model", "mock", "--data-dir", base / "tasks", "--subset",
-               "all_training", "--limit", "2", "--attempts", "2", "--mock-policy", replay,
-               "--base-url", "http://127.0.0.1:9/v1", "--max-retries", "0", "--out-dir",
-               tmp_path / "runs", "--run-id", "dead", *FAST))  # fmt: skip
+    failed = harness("eval", "arc", "--model", "mock", "--data-dir", base / "tasks", "--subset",
+                     "all_training", "--limit", "2", "--attempts", "2", "--mock-policy", replay,
+                     "--base-url", "http://127.0.0.1:9/v1", "--max-retries", "0", "--out-dir",
+                     tmp_path / "runs", "--run-id", "dead", *FAST)  # fmt: skip
+    assert failed.exit_code == 1, failed.output
     run = tmp_path / "runs" / "dead"
     assert json.loads((run / "summary.json").read_text())["metrics"]["score"] == 0
     with MockServer(replay) as server:

@@ -89,14 +89,18 @@ def resume_config(run_dir: Path, given: dict[str, Any],
     return config, RunStore(run_dir)
 
 
+# Runs that made every attempt: complete, or failed at the API (all attempts, or too many).
+FINISHED = ("complete", "failed")
+
+
 def nothing_to_resume(store: RunStore, retry_errors: bool) -> bool:
-    """A complete run that still holds every attempt row it finished with has no attempt left
+    """A finished run that still holds every attempt row it finished with has no attempt left
     to make (with ``--retry-errors``: none that ended in an API error): its resume must leave
     every artifact as it is. Rows lost since (or no count recorded): the resume runs."""
     manifest = store.read_manifest() or {}
     counts = manifest.get("row_counts")
     recorded = counts.get("attempt") if isinstance(counts, dict) else None
-    if manifest.get("status") != "complete" or not isinstance(recorded, int):
+    if manifest.get("status") not in FINISHED or not isinstance(recorded, int):
         return False
     rows = store.attempt_rows()
     if len(rows) != recorded:
