@@ -71,6 +71,20 @@ def assert_complete(run_dir: Path) -> list[tuple[str, int, int]]:
     return keys
 
 
+def outcomes(run_dir: Path) -> dict[tuple[str, int, int], tuple]:
+    """What each attempt row says about its program (its key -> code, scores)."""
+    out = {}
+    for line in (run_dir / "results_attempts.jsonl").read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if row.get("row_type") == "attempt":
+            key = (row["task_id"], row["trial"], row["attempt"])
+            out[key] = (row.get("code"), row.get("val_acc"), row.get("test_acc"))
+    return out
+
+
 def containers_of(pid: int) -> list:
     client = docker.from_env()
     return [c for c in client.containers.list(all=True, filters={"label": "harness.sandbox"})
@@ -130,6 +144,41 @@ def test_harness_killed_mid_run_then_resumed(tmp_path, mock, datasets):
     keys = assert_complete(run_dir)
     assert len(keys) >= before  # nothing written before the kill was lost
     assert containers_of(proc.pid) == [] and containers_of(os.getpid()) == []
+    # mock replies depend on (task, trial, attempt), not on timing: the killed-and-resumed run
+    # ends with the rows of a run never interrupted
+    whole = tmp_path / "whole"
+    assert run_to_end(eval_args(whole, mock, datasets)).returncode == 0
+    assert outcomes(run_dir) == outcomes(whole)
+
+
+def test_arc_run_killed_mid_run_then_resumed(tmp_path):
+    """The same for ARC: its task logs and summary come out as in a run never interrupted."""
+    server = MockServer("arc", seed=3, latency_s=0.05)
+    url = server.start()
+    try:
+        def arc(run_dir: Path, *extra: str) -> list[str]:
+            return [HARNESS, "eval", "arc", "--model", "mock", "--base-url", url, "--limit", "3",
+                    "--attempts", "3", "--concurrency", "2", "--workers", "1", "--no-progress",
+                    "--out-dir", str(run_dir.parent), "--run-id", run_dir.name, *extra]  # fmt: skip
+
+        run_dir = tmp_path / "killed-arc"
+        proc = subprocess.Popen(arc(run_dir), env=env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        wait_rows(run_dir, 2)
+        proc.kill()
+        proc.wait(timeout=HANG_S)
+        resumed = run_to_end([HARNESS, "eval", "arc", "--resume", str(run_dir), "--base-url", url,
+                              "--no-progress"])  # fmt: skip
+        assert resumed.returncode == 0, resumed.stderr
+        whole = tmp_path / "whole-arc"
+        assert run_to_end(arc(whole)).returncode == 0
+        assert outcomes(run_dir) == outcomes(whole) and len(outcomes(whole)) == 9
+        scores = [json.loads((d / "summary.json").read_text())["metrics"]["score"]
+                  for d in (run_dir, whole)]  # fmt: skip
+        assert scores[0] == scores[1]
+        assert containers_of(proc.pid) == []
+    finally:
+        server.stop()
 
 
 def test_worker_container_killed_mid_run(tmp_path, mock, datasets):
