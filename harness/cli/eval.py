@@ -106,6 +106,17 @@ def run_and_finish(config: RunConfig, family: engine.Family, targets: dict[str, 
         sys.exit(ending.exit_code)
 
 
+def run_command_options(func: Any) -> Any:
+    """What every eval command ends with: resume, dry run, progress, output, copies, logging."""
+    decorators = [resume_options(), setting_option("dry_run"),
+                  click.option("--no-progress", is_flag=True, default=False,
+                               help="No progress bar."),
+                  output_options, export_options(), log_options(group=False), click.pass_context]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
 @click.group("eval")
 def eval_group() -> None:
     """Evaluation runs: a model writes programs, the sandbox runs them, the host scores them."""
@@ -113,13 +124,7 @@ def eval_group() -> None:
 
 @eval_group.command("erm")
 @setting_options("grid", "model", "data", "run")
-@resume_options()
-@setting_option("dry_run")
-@click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
-@output_options
-@export_options()
-@log_options(group=False)
-@click.pass_context
+@run_command_options
 def erm(ctx: click.Context, resume: Path | None, retry_errors: bool, no_progress: bool,
         quiet: bool, as_json: bool, **params: Any) -> None:  # fmt: skip
     """Hidden-mapping tasks: programs for fn_a..fn_q, scored on validation and test inputs."""
@@ -165,13 +170,7 @@ ARC_FIELDS = ("dataset", "subset", "data_dir", "limit", "max_turns", "repeat_run
 @click.option("--transduction-filter/--no-transduction-filter", default=True, show_default=True,
               help="Record hard-coded programs without running or counting them.")
 @setting_options("model", "run", defaults=ARC_SEED_DEFAULTS)
-@resume_options()
-@setting_option("dry_run")
-@click.option("--no-progress", is_flag=True, default=False, help="No progress bar.")
-@output_options
-@export_options()
-@log_options(group=False)
-@click.pass_context
+@run_command_options
 def arc(ctx: click.Context, resume: Path | None, retry_errors: bool, no_progress: bool,
         quiet: bool, as_json: bool, **params: Any) -> None:  # fmt: skip
     """ARC-AGI tasks: programs `transform(grid)`, voted over attempts, official pass@2 score.
