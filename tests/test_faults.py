@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -245,3 +246,26 @@ def test_full_disk_keeps_rows_and_resumes(tmp_path, mock, datasets):
         assert set(written) <= set(keys)
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_sigterm_ends_any_command_through_its_clean_up(tmp_path):
+    """Not only eval runs: `harness exec` given SIGTERM while a program runs removes its
+    containers on the way out (SIGTERM is what kill, Slurm and systemd send)."""
+    program = tmp_path / "slow.py"
+    program.write_text("def f(x):\n    n = 0\n    for i in range(10**9):\n        n += i\n"
+                       "    return str(n)\n")  # fmt: skip
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("a\nb\n")
+    proc = subprocess.Popen([HARNESS, "exec", str(program), "--inputs", str(inputs),
+                             "--time-limit", "5", "--batch-budget", "20"], env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    end = time.monotonic() + HANG_S
+    while not containers_of(proc.pid) and time.monotonic() < end and proc.poll() is None:
+        time.sleep(0.1)
+    assert containers_of(proc.pid), "the pool never started"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=HANG_S)
+    assert proc.returncode == 143
+    assert containers_of(proc.pid) == [] and strays(proc.pid) == []
+

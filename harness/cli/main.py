@@ -87,6 +87,21 @@ def _load_env_file(ctx: click.Context, param: click.Parameter, value: str | None
 def main(log_level: str | None, debug: bool) -> None:
     """Sandbox-first evaluation harness for LLM program synthesis."""
     set_log_level("debug" if debug else log_level or DEFAULT_LEVEL)
+    terminate_cleanly()
+
+
+def terminate_cleanly() -> None:
+    """SIGTERM (what `kill`, Slurm and systemd send) ends any command as Ctrl-C would, through
+    the clean-up of what it holds (a sandbox pool removes its containers), never mid-air.
+    `eval` runs replace this with their own handler for the length of a run."""
+    import signal
+    import threading
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
 
 
 def _register() -> None:
