@@ -274,3 +274,28 @@ def test_the_bar_names_the_turn_of_a_conversation(store):
     client = FakeClient(default=prog(0.2), on_call=lambda r: seen.append(progress.fields["now"]))
     run(store, client, [TalkTask("x", max_turns=3)], attempts=1, progress=progress)
     assert seen == ["x t1 a1", "x t1 a1 turn 2", "x t1 a1 turn 3"]
+
+
+def test_a_signal_while_the_pool_starts_leaves_a_resumable_run(tmp_path, monkeypatch):
+    """Before any attempt: the run directory still has its manifest (status interrupted), so
+    `--resume` finds it and a new run of the same id is not blocked by a bare folder."""
+    import harness.sandbox.backend as backend
+    from harness.families.erm.family import ErmFamily
+    from harness.run import engine
+    from harness.run.config import RunConfig
+
+    def interrupted(*_a: Any, **_k: Any) -> Any:
+        raise RunInterrupted(signal.SIGINT)
+
+    monkeypatch.setattr(backend, "make_backend", interrupted)
+    config = RunConfig.resolve({"model": "mock", "functions": ("fn_a",), "lengths": (10,),
+                                "test_size": 100, "out_dir": str(tmp_path), "run_id": "early",
+                                "dataset_dir": str(tmp_path / "ds"), "progress": False},
+                               env={})  # fmt: skip
+    with pytest.raises(RunInterrupted):
+        engine.run(config, ErmFamily())
+    manifest = json.loads((tmp_path / "early" / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted" and manifest["config"]["run_id"] == "early"
+    events = [json.loads(x)["event"] for x in (tmp_path / "early" / "runner.log").read_text()
+              .splitlines()]  # fmt: skip
+    assert events[-1] == "interrupted"

@@ -28,7 +28,7 @@ from rich.console import Console
 
 from harness.run.config import RunConfig
 from harness.run.console import progress_bar
-from harness.run.interrupts import Interrupts, exit_code
+from harness.run.interrupts import Interrupts, RunInterrupted, exit_code
 from harness.run.lock import RunLock
 from harness.run.manifest import Manifest, base_manifest
 from harness.run.run_status import (
@@ -166,21 +166,29 @@ def _run_locked(config: RunConfig, family: Family, tasks: list[AttemptTask],
     if session.key_note:
         console.print(session.key_note, highlight=False, markup=False)
     show = config.progress and sys.stderr.isatty()
+    pool_info: Any = None  # until the pool has started: a run directory always has a manifest
+    store.write_manifest(manifest("running", None))
     status_line(show, f"starting {config.workers} sandbox worker(s)...")
-    with make_backend(config.backend, workers=config.workers, limits=config.limits(),
-                      **config.sandbox_options(),
-                      warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
-        pool_info = pool.describe()
-        store.write_manifest(manifest("running", None))
-        with progress_bar(f"eval {family.name}", show, attempts=True) as progress:
-            options = dataclasses.replace(family.runner_options(config), max_cost=config.max_cost,
-                                          retry_errors=retry_errors)  # fmt: skip
-            runner = Runner(client=session.client, pool=pool, store=store,
-                            make_request=session.request, limits=config.limits(),
-                            options=options, row_base=_row_base(config, session, options),
-                            cost=session.cost, outcome=family.outcome, progress=progress,
-                            on_trial_done=on_trial_done)  # fmt: skip
-            result = asyncio.run(_loop(runner, tasks, session, pool, interrupts))
+    try:
+        with make_backend(config.backend, workers=config.workers, limits=config.limits(),
+                          **config.sandbox_options(),
+                          warn=lambda m: console.print(f"[yellow]WARNING: {m}")) as pool:
+            pool_info = pool.describe()
+            store.write_manifest(manifest("running", None))
+            with progress_bar(f"eval {family.name}", show, attempts=True) as progress:
+                options = dataclasses.replace(family.runner_options(config),
+                                              max_cost=config.max_cost,
+                                              retry_errors=retry_errors)  # fmt: skip
+                runner = Runner(client=session.client, pool=pool, store=store,
+                                make_request=session.request, limits=config.limits(),
+                                options=options, row_base=_row_base(config, session, options),
+                                cost=session.cost, outcome=family.outcome, progress=progress,
+                                on_trial_done=on_trial_done)  # fmt: skip
+                result = asyncio.run(_loop(runner, tasks, session, pool, interrupts))
+    except RunInterrupted as stop:  # while the pool started: resumable, nothing was asked yet
+        store.write_manifest(manifest("interrupted", None))
+        store.log("interrupted", reason="signal", signal=signal_name(stop.signum), attempts=0)
+        raise
     session.stop_server()
     if result.stop_reason is not None:
         return _stopped(config, family, store, result, interrupts, manifest(
