@@ -14,7 +14,7 @@ fields the earlier evaluation set that the new one does not are cleared, never l
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from harness.models.base import USAGE_FIELDS, Completion, ModelClient, ModelRequest
@@ -72,13 +72,26 @@ def answer_fields(completion: Completion, cost: CostFn | None) -> dict[str, Any]
     }
 
 
+def turn_record(turn: int, answer: Mapping[str, Any], code: str | None,
+                added: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """One turn's record from the answer fields it holds (``answer_fields``, or a row):
+    the same keys, in the same order, for turn 1 and the later ones."""
+    out: dict[str, Any] = {"turn": turn}
+    if added is not None:
+        out["messages_added"] = added
+    out.update({"text": answer.get("text"), "reasoning_text": answer.get("reasoning_text"),
+                "usage": {k: answer.get(k) for k in USAGE_KEYS},
+                "estimated_cost": answer.get("estimated_cost"),
+                "duration_ms": answer.get("duration_ms"),
+                "finish_reason": answer.get("finish_reason"),
+                "max_tokens_hit": answer.get("max_tokens_hit"),
+                "api_error": answer.get("api_error"), "code": code})  # fmt: skip
+    return out
+
+
 def first_turn_record(row: dict[str, Any], turn_keys: Sequence[str]) -> dict[str, Any]:
     """Turn 1 as a turn record, read back from the row that holds it."""
-    out = {"turn": 1, "text": row.get("text"), "reasoning_text": row.get("reasoning_text"),
-           "usage": {k: row.get(k) for k in USAGE_KEYS},
-           "estimated_cost": row.get("estimated_cost"), "duration_ms": row.get("duration_ms"),
-           "finish_reason": row.get("finish_reason"), "max_tokens_hit": row.get("max_tokens_hit"),
-           "api_error": row.get("api_error"), "code": row.get("code")}  # fmt: skip
+    out = turn_record(1, row, row.get("code"))
     out.update({k: row.get(k) for k in turn_keys})
     if row.get("code") is None and not row.get("api_error"):
         out["compile_error"] = row.get("compile_error")
@@ -141,15 +154,7 @@ class _Conversation:
             self.costs.append(answer["estimated_cost"])
             self.duration += completion.duration_ms
             self.api_calls += completion.attempts_made
-            record: dict[str, Any] = {
-                "turn": turn, "messages_added": added, "text": answer["text"],
-                "reasoning_text": answer["reasoning_text"],
-                "usage": {k: answer[k] for k in USAGE_KEYS},
-                "estimated_cost": answer["estimated_cost"], "duration_ms": answer["duration_ms"],
-                "finish_reason": answer["finish_reason"],
-                "max_tokens_hit": answer["max_tokens_hit"], "api_error": answer["api_error"],
-                "code": None,
-            }  # fmt: skip
+            record = turn_record(turn, answer, None, added)
             self.turns.append(record)
             if completion.error_kind and not completion.text:
                 record["api_error_detail"] = completion.error_detail
