@@ -7,7 +7,7 @@ program runs and again at the end, one input batch per key encoded once, the pro
 thread pool as wide as the sandbox pool, every row durable as its program returns, a progress
 bar with the programs/s rate.
 
-The source run directory is untrusted: its run id must be a plain name (``new_run_id``) and its
+The source run directory is untrusted: its run id must be a plain name (``rerun_id``) and its
 recorded policy and limits are used only as ``harness.run.resume_trust`` allows
 (``rerun_limits``).
 """
@@ -88,7 +88,7 @@ class RerunTarget:
     warn: Callable[[str], None] | None = None
 
 
-def new_run_id(source_id: Any, run_id: str | None, where: str) -> str:
+def rerun_id(source_id: Any, run_id: str | None, where: str) -> str:
     """``--run-id``, or ``<source run id>-rerun-<time>``; both checked to be plain names."""
     source_id = check_run_id(source_id, where)
     if run_id is not None:

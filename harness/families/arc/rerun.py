@@ -23,7 +23,7 @@ from harness.families.arc.subsets import resolve_subset
 from harness.families.arc.task import ENTRY, ArcEvalTask, task_result
 from harness.judge.transduction import detect_transduction
 from harness.report.rundir import RunData
-from harness.run.rerun import RerunJob, RerunTarget, execute, new_run_id, program_hash, rerun_limits
+from harness.run.rerun import RerunJob, RerunTarget, execute, program_hash, rerun_id, rerun_limits
 from harness.run.store import RunStore
 from harness.sandbox.limits import Limits
 from harness.sandbox.results import ProgramResult
@@ -86,7 +86,7 @@ def arc_rerun(source: RunData, *, dataset: str | None, subset: str | None,
     ids must be plain names, its policy is used only when ``standard`` or stricter (else only
     with ``--policy``), and the new run directory is locked while it is written."""
     manifest_src = source.manifest
-    run_id = new_run_id(source.run_id, run_id, f"{source.dir}/manifest.json: run_id")
+    run_id = rerun_id(source.run_id, run_id, f"{source.dir}/manifest.json: run_id")
     arc_opts = manifest_src.get("arc") or {}
     if not isinstance(arc_opts, dict):
         arc_opts = {}

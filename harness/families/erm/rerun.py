@@ -30,7 +30,7 @@ from harness.judge.transduction import detect_lookup_table
 from harness.report.rundir import RunData, load_run, task_order
 from harness.run import selection
 from harness.run.config import RunConfig
-from harness.run.rerun import RerunJob, RerunTarget, execute, new_run_id, program_hash, rerun_limits
+from harness.run.rerun import RerunJob, RerunTarget, execute, program_hash, rerun_id, rerun_limits
 from harness.run.store import RunStore
 from harness.sandbox.limits import Limits
 from harness.sandbox.results import ProgramResult
@@ -111,7 +111,7 @@ def rerun(run_dir: str | Path, *, test_size: int | None = None, seed: int | None
     if not isinstance(raw, dict):
         raise UserError(f"{source.dir}/manifest.json has no config: cannot rebuild its datasets")
     src_config = RunConfig.from_dict(raw)
-    new_id = new_run_id(source.run_id, run_id, f"{source.dir}/manifest.json: run_id")
+    new_id = rerun_id(source.run_id, run_id, f"{source.dir}/manifest.json: run_id")
     rows, skipped = select_programs(source, all_attempts=all_attempts, functions=functions,
                                     lengths=lengths)  # fmt: skip
     points = list(dict.fromkeys((str(r["fn"]), int(r["length"])) for r in rows))
