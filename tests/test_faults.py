@@ -45,16 +45,20 @@ def resume_args(run_dir: Path, base_url: str, datasets: Path) -> list[str]:
             "--dataset-dir", str(datasets), "--no-progress"]  # fmt: skip
 
 
-def attempt_keys(run_dir: Path) -> list[tuple[str, int, int]]:
-    keys = []
+def attempt_rows(run_dir: Path) -> list[dict]:
+    rows = []
     for line in (run_dir / "results_attempts.jsonl").read_text().splitlines():
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
             continue  # a torn last line of a killed run: dropped on resume
         if row.get("row_type") == "attempt":
-            keys.append((row["task_id"], row["trial"], row["attempt"]))
-    return keys
+            rows.append(row)
+    return rows
+
+
+def attempt_keys(run_dir: Path) -> list[tuple[str, int, int]]:
+    return [(r["task_id"], r["trial"], r["attempt"]) for r in attempt_rows(run_dir)]
 
 
 def assert_complete(run_dir: Path) -> list[tuple[str, int, int]]:
@@ -74,16 +78,9 @@ def assert_complete(run_dir: Path) -> list[tuple[str, int, int]]:
 
 def outcomes(run_dir: Path) -> dict[tuple[str, int, int], tuple]:
     """What each attempt row says about its program (its key -> code, scores)."""
-    out = {}
-    for line in (run_dir / "results_attempts.jsonl").read_text().splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if row.get("row_type") == "attempt":
-            key = (row["task_id"], row["trial"], row["attempt"])
-            out[key] = (row.get("code"), row.get("val_acc"), row.get("test_acc"))
-    return out
+    return {(r["task_id"], r["trial"], r["attempt"]): (r.get("code"), r.get("val_acc"),
+                                                       r.get("test_acc"))
+            for r in attempt_rows(run_dir)}  # fmt: skip
 
 
 def containers_of(pid: int) -> list:
