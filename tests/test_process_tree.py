@@ -11,15 +11,16 @@ import psutil
 from harness.sandbox.process import ProcessWorkerFactory, kill_tree
 
 
-def _descendants(server: psutil.Process, wait_s: float = 10.0) -> list[psutil.Process]:
-    """The server's children once it has forked one ahead (it does so right after start)."""
+def _descendants(root: psutil.Process, at_least: int = 1,
+                 wait_s: float = 10.0) -> list[psutil.Process]:  # fmt: skip
+    """The root's descendants once there are ``at_least`` of them (an exec server forks one
+    ahead right after it starts; a shell starts its jobs)."""
     end = time.monotonic() + wait_s
-    while time.monotonic() < end:
-        children = server.children(recursive=True)
-        if children:
-            return children
+    children = root.children(recursive=True)
+    while len(children) < at_least and time.monotonic() < end:
         time.sleep(0.05)
-    return []
+        children = root.children(recursive=True)
+    return children
 
 
 def test_closing_a_worker_leaves_no_process_behind():
@@ -41,11 +42,7 @@ def test_kill_tree_reaches_descendants_that_left_the_process_group():
     root = subprocess.Popen(["sh", "-c", "sleep 60 & setsid sleep 60 & wait"],
                             start_new_session=True)  # fmt: skip
     try:
-        leaves = _descendants(psutil.Process(root.pid))
-        end = time.monotonic() + 10
-        while len(leaves) < 2 and time.monotonic() < end:
-            time.sleep(0.05)
-            leaves = psutil.Process(root.pid).children(recursive=True)
+        leaves = _descendants(psutil.Process(root.pid), at_least=2)
         assert len(leaves) >= 2
         assert kill_tree(root.pid) >= 3
         root.wait(timeout=10)
